@@ -1,0 +1,3 @@
+import { ftVitestConfig } from "../../tooling/vitest.shared.ts";
+
+export default ftVitestConfig();
