@@ -1,0 +1,617 @@
+/**
+ * The arena handle and the heap handle: per-thread JavaScript objects that hold offsets and typed
+ * array views over the shared buffer, never the state itself. The malloc and free fast paths live
+ * here; everything else is a named slow path in `page-queue.ts`, `segments.ts`, `free.ts` and
+ * `abandon.ts`.
+ */
+import {
+  AH_FLAGS,
+  AH_MAGIC,
+  AH_MAX_SEGMENTS,
+  AH_VERSION,
+  AH_XALL_TLDS,
+  AH_XNEXT_POOL_ID,
+  AH_XNEXT_THREAD_ID,
+  AH_XRECORD_LOCK,
+  AH_RECORD_BUMP,
+  ARENA_FLAG_CHECKS_MASK,
+  ARENA_MAGIC,
+  ARENA_VERSION,
+  DEFAULT_POOL,
+  EMPTY_PAGE,
+  POOL_ID,
+  POOL_RECORD_SIZE,
+  RECORD_AREA_START,
+  RECORD_FREE_LISTS,
+  SEGMENT_TABLE,
+  SEGSTATE_HEADER,
+} from "./layout/arena.ts";
+import {
+  ARENA_MAX_BYTES,
+  SEGMENT_MASK,
+  SEGMENT_SHIFT,
+  SEGMENT_SIZE,
+  SLICE_SHIFT,
+  SLICES_PER_SEGMENT,
+  SMALL_SIZE_MAX,
+  TAG_COUNT,
+  WORD_SHIFT,
+} from "./layout/constants.ts";
+import {
+  HEAP_DIRECT,
+  HEAP_FLAGS,
+  HEAP_NEXT,
+  HEAP_QUEUES,
+  HEAP_RECORD_SIZE,
+  HEAP_TAG,
+  HEAP_THREAD_ID,
+  HEAP_TLD,
+  HEAP_WORDS,
+  HEAP_FLAG_DESTROYED_MASK,
+} from "./layout/heap.ts";
+import {
+  PAGE_FLAG_IN_USE_MASK,
+  PAGE_FLAGS,
+  PAGE_FLAGS_FAST_MASK,
+  PAGE_FREE,
+  PAGE_LOCAL_FREE,
+  PAGE_RECORD_SHIFT,
+  PAGE_SLICE_OFFSET,
+  PAGE_USED,
+} from "./layout/page.ts";
+import { SEG_SLICES_OFFSET, SEG_XTHREAD_ID } from "./layout/segment.ts";
+import { SMALL_WSIZE_MAX } from "./layout/constants.ts";
+import {
+  TLD_ALL_NEXT,
+  TLD_FLAG_EMBEDDED_MASK,
+  TLD_FLAGS,
+  TLD_HEAP_BACKING,
+  TLD_HEAP_BY_TAG,
+  TLD_HEAPS,
+  TLD_POOL,
+  TLD_RECORD_SIZE,
+  TLD_STATE_FREE,
+  TLD_STATE_LIVE,
+  TLD_THREAD_ID,
+  TLD_WORDS,
+  TLD_XSTATE,
+} from "./layout/tld.ts";
+import { checkAlignment, checkSize, checkTag, HeapCorruptionError } from "./errors.ts";
+import { heapAbsorb, heapCollect, heapDestroyPages, heapUnlink, mallocGeneric, pageRetire } from "./page-queue.ts";
+import { abandonThread, abandonTld, releaseTldRecords } from "./abandon.ts";
+import { type ArenaStats, arenaStats, checkArena } from "./check.ts";
+import { freeGeneric, usableSizeOf } from "./free.ts";
+
+/** Options of `Arena.create`. */
+export interface ArenaOptions {
+  /**
+   * Bytes the buffer starts with (rounded up to whole segments; at least the header segment and one more).
+   * @defaultValue 8 MiB
+   */
+  initialBytes?: number;
+  /**
+   * The most the buffer may grow to (rounded up to whole segments), at most 4 GiB.
+   * @defaultValue 1 GiB
+   */
+  maxBytes?: number;
+  /**
+   * Check every free: double frees and interior pointers throw instead of corrupting the heap.
+   * Costs the local free fast path. On in tests.
+   * @defaultValue false
+   */
+  checks?: boolean;
+}
+
+/** Record kinds of the record allocator: power-of-two size classes, and heaps on their own. */
+export const RECORD_KIND_HEAP = 7;
+const RECORD_MIN_SHIFT = 6;
+
+export class Arena {
+  /** The shared buffer; send it to a worker and call `Arena.attach` there. */
+  readonly buffer: SharedArrayBuffer;
+  /** Views over the buffer, refreshed when it has grown (see `refreshViews`). */
+  u32: Uint32Array;
+  i32: Int32Array;
+  u8: Uint8Array;
+  /** Bytes the views cover. */
+  limit: number;
+  /** This thread's id (nonzero, never reused). */
+  readonly threadId: number;
+  /** Whether frees are checked (an arena-wide option chosen at creation). */
+  readonly checks: boolean;
+  /** This thread's default tld record and backing heap. */
+  readonly tld: number;
+  readonly heap: Heap;
+  /** Heap handles of this thread by record offset. */
+  readonly heaps = new Map<number, Heap>();
+  detached = false;
+
+  private constructor(buffer: SharedArrayBuffer, init: ArenaOptions | null) {
+    this.buffer = buffer;
+    this.u32 = new Uint32Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.u8 = new Uint8Array(buffer);
+    this.limit = buffer.byteLength;
+    if (init) initArenaHeader(this, init);
+    else if (this.u32[AH_MAGIC] !== ARENA_MAGIC) {
+      throw new TypeError("Arena.attach: the buffer does not hold an ft arena (bad magic)");
+    }
+    this.checks = (this.u32[AH_FLAGS]! & ARENA_FLAG_CHECKS_MASK) !== 0;
+    this.threadId = Atomics.add(this.u32, AH_XNEXT_THREAD_ID, 1);
+    this.tld = this.tldNew(DEFAULT_POOL);
+    this.heap = this.heapNew(0);
+  }
+
+  /** Create an arena in a new growable SharedArrayBuffer; the calling thread is attached to it. */
+  static create(options: ArenaOptions = {}): Arena {
+    const maxBytes = options.maxBytes ?? 2 ** 30;
+    const initialBytes = options.initialBytes ?? 2 * SEGMENT_SIZE;
+    checkSize("Arena.create", "maxBytes", maxBytes);
+    checkSize("Arena.create", "initialBytes", initialBytes);
+    if (maxBytes > ARENA_MAX_BYTES) {
+      throw new RangeError(`Arena.create: maxBytes must be at most 4 GiB (${ARENA_MAX_BYTES}), got ${maxBytes}`);
+    }
+    const max = Math.max(2, Math.ceil(maxBytes / SEGMENT_SIZE)) * SEGMENT_SIZE;
+    const initial = Math.min(max, Math.max(2, Math.ceil(initialBytes / SEGMENT_SIZE)) * SEGMENT_SIZE);
+    const buffer = new SharedArrayBuffer(initial, { maxByteLength: max });
+    return new Arena(buffer, options);
+  }
+
+  /** Attach the calling thread (a worker) to the arena in `buffer`; it gets its own thread id and heaps. */
+  static attach(buffer: SharedArrayBuffer): Arena {
+    if (!(buffer instanceof SharedArrayBuffer)) {
+      throw new TypeError("Arena.attach: buffer must be the arena's SharedArrayBuffer");
+    }
+    return new Arena(buffer, null);
+  }
+
+  /** Re-create the views after the buffer has grown (another thread may have grown it). */
+  refreshViews(): void {
+    const length = this.buffer.byteLength;
+    if (length === this.limit) return;
+    this.u32 = new Uint32Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.u8 = new Uint8Array(this.buffer);
+    this.limit = length;
+  }
+
+  /** Make sure the views cover `end` bytes (the buffer must already be that long). */
+  ensureView(end: number): void {
+    if (end > this.limit) this.refreshViews();
+  }
+
+  get maxSegments(): number {
+    return this.u32[AH_MAX_SEGMENTS]!;
+  }
+
+  // ---------------------------------------------------------------- allocation (default heap)
+
+  /** Allocate `size` bytes from this thread's default heap; returns the block's offset, or 0 when out of memory. */
+  malloc(size: number): number {
+    return this.heap.malloc(size);
+  }
+  /** Allocate `size` zeroed bytes. */
+  zalloc(size: number): number {
+    return this.heap.zalloc(size);
+  }
+  /** Allocate `count × size` zeroed bytes; 0 when the product is too large. */
+  calloc(count: number, size: number): number {
+    return this.heap.calloc(count, size);
+  }
+  /** Resize a block (moving it when needed); `realloc(0, n)` allocates; 0 on failure leaves `p` intact. */
+  realloc(p: number, size: number): number {
+    return this.heap.realloc(p, size);
+  }
+  /** Allocate `size` bytes aligned to `alignment` (a power of two). */
+  mallocAligned(size: number, alignment: number): number {
+    return this.heap.mallocAligned(size, alignment);
+  }
+  /** Allocate `size` bytes such that `p + offset` is aligned to `alignment`. */
+  mallocAlignedAt(size: number, alignment: number, offset: number): number {
+    return this.heap.mallocAlignedAt(size, alignment, offset);
+  }
+  zallocAligned(size: number, alignment: number): number {
+    return this.heap.zallocAligned(size, alignment);
+  }
+  reallocAligned(p: number, size: number, alignment: number): number {
+    return this.heap.reallocAligned(p, size, alignment);
+  }
+
+  /**
+   * Free a block, from any attached thread. `free(0)` does nothing. A pointer that is not a block
+   * of this arena throws `InvalidPointerError`; with checks, so do double frees and interior pointers.
+   */
+  free(p: number): void {
+    // Fast path: a block of a page this thread owns, with nothing special about the page.
+    if (p >= SEGMENT_SIZE && p < this.limit && (p & 7) === 0) {
+      const u32 = this.u32;
+      const segment = p - 1 - ((p - 1) & SEGMENT_MASK);
+      const slice =
+        segment + SEG_SLICES_OFFSET + ((((p - segment) >>> SLICE_SHIFT) & (SLICES_PER_SEGMENT - 1)) << PAGE_RECORD_SHIFT);
+      const pi = (slice - u32[(slice >>> 2) + PAGE_SLICE_OFFSET]!) >>> 2;
+      if (u32[(segment >>> 2) + SEG_XTHREAD_ID] === this.threadId && (u32[pi + PAGE_FLAGS]! & PAGE_FLAGS_FAST_MASK) === PAGE_FLAG_IN_USE_MASK) {
+        u32[p >>> 2] = u32[pi + PAGE_LOCAL_FREE]!;
+        u32[pi + PAGE_LOCAL_FREE] = p;
+        const used = u32[pi + PAGE_USED]! - 1;
+        u32[pi + PAGE_USED] = used;
+        if (used === 0) pageRetire(this, pi << 2);
+        return;
+      }
+    }
+    freeGeneric(this, p);
+  }
+
+  /** Bytes usable in the block at `p` (at least what was requested). */
+  usableSize(p: number): number {
+    return usableSizeOf(this, p);
+  }
+
+  // ---------------------------------------------------------------- threads, checks, statistics
+
+  /**
+   * Detach this thread: abandon its default tld's heaps (segments with live blocks go to the pool,
+   * where other threads reclaim them) and free its records. Call it when a worker is done; a
+   * worker that cannot (it exited or was terminated) is cleaned up by `abandonThread` from another
+   * thread. The handle is unusable afterwards.
+   */
+  detach(): void {
+    if (this.detached) return;
+    abandonTld(this, this.tld);
+    releaseTldRecords(this, this.tld);
+    this.detached = true;
+    this.heaps.clear();
+  }
+
+  /**
+   * Abandon the heaps of thread `threadId` from this thread. Precondition: that thread no longer
+   * runs allocator code (it exited, was terminated, or detached). Returns how many tlds were
+   * abandoned (0 when the thread had detached already).
+   */
+  abandonThread(threadId: number): number {
+    if (typeof threadId !== "number" || !Number.isInteger(threadId) || threadId <= 0) {
+      throw new RangeError(`abandonThread: threadId must be a positive integer, got ${threadId}`);
+    }
+    if (threadId === this.threadId) throw new Error("abandonThread: a thread cannot abandon itself this way; call detach()");
+    return abandonThread(this, threadId);
+  }
+
+  /**
+   * Abandon the heaps of `tld` (a tld record, e.g. embedded in a thread state), from any thread.
+   * Precondition: the tld's owner runs no allocator code now or later.
+   */
+  abandonTld(tld: number): void {
+    abandonTld(this, tld);
+    for (const [record, heap] of this.heaps) if (heap.tld === tld) this.heaps.delete(record);
+  }
+
+  /** Statistics of the whole arena. */
+  stats(): ArenaStats {
+    return arenaStats(this);
+  }
+
+  /** The problems the arena checker finds (empty when consistent). Run it when no thread allocates. */
+  checkProblems(): string[] {
+    return checkArena(this);
+  }
+
+  /** Run the arena checker; throws `HeapCorruptionError` listing the problems. */
+  check(): void {
+    const problems = checkArena(this);
+    if (problems.length > 0) throw new HeapCorruptionError(problems);
+  }
+
+  // ---------------------------------------------------------------- heaps and tlds
+
+  /** Create a heap with `tag` (0–15) in this thread's default tld. */
+  heapNew(tag = 0): Heap {
+    checkTag("heapNew", tag);
+    this.checkAttached("heapNew");
+    const record = this.recordAlloc(HEAP_RECORD_SIZE, RECORD_KIND_HEAP);
+    if (record === 0) throw new RangeError("heapNew: the arena's record area is exhausted");
+    return this.heapInit(record, this.tld, tag);
+  }
+
+  /**
+   * Initialise a heap inside a record the caller provides (`HEAP_RECORD_SIZE` bytes, 4-aligned), in
+   * `tld` (a tld of this thread), with `tag`. CPython's `_mi_heap_init_ex`: lets `@ft/pymem` embed the
+   * four tagged heaps of a thread state.
+   */
+  heapInit(record: number, tld: number, tag: number): Heap {
+    checkTag("heapInit", tag);
+    const u32 = this.u32;
+    const h = record >>> 2;
+    u32.fill(0, h, h + HEAP_WORDS);
+    u32[h + HEAP_TLD] = tld;
+    u32[h + HEAP_THREAD_ID] = this.threadId;
+    u32[h + HEAP_TAG] = tag;
+    u32.fill(EMPTY_PAGE, h + HEAP_DIRECT, h + HEAP_DIRECT + SMALL_WSIZE_MAX + 1);
+    const t = tld >>> 2;
+    u32[h + HEAP_NEXT] = u32[t + TLD_HEAPS]!;
+    u32[t + TLD_HEAPS] = record;
+    if (u32[t + TLD_HEAP_BACKING] === 0) u32[t + TLD_HEAP_BACKING] = record;
+    if (u32[t + TLD_HEAP_BY_TAG + tag] === 0) u32[t + TLD_HEAP_BY_TAG + tag] = record;
+    const heap = new Heap(this, record);
+    this.heaps.set(record, heap);
+    return heap;
+  }
+
+  /** The handle of a heap record of this thread. */
+  heapOf(record: number): Heap {
+    const heap = this.heaps.get(record);
+    if (!heap) throw new RangeError(`heapOf: ${record} is not a heap of this thread`);
+    return heap;
+  }
+
+  /** A new tld of this thread, bound to `pool`, in a record carved from the arena. */
+  tldNew(pool: number): number {
+    // Reuse a freed record of the arena's tld list in place (the list is push-only).
+    let tld = Atomics.load(this.u32, AH_XALL_TLDS);
+    while (tld !== 0) {
+      if (Atomics.compareExchange(this.u32, (tld >>> 2) + TLD_XSTATE, TLD_STATE_FREE, TLD_STATE_LIVE) === TLD_STATE_FREE) {
+        this.tldInit(tld, pool, false);
+        return tld;
+      }
+      tld = this.u32[(tld >>> 2) + TLD_ALL_NEXT]!;
+    }
+    tld = this.recordAlloc(TLD_RECORD_SIZE, recordKindOf(TLD_RECORD_SIZE));
+    if (tld === 0) throw new RangeError("tldNew: the arena's record area is exhausted");
+    this.tldInit(tld, pool, false);
+    let head = Atomics.load(this.u32, AH_XALL_TLDS);
+    for (;;) {
+      this.u32[(tld >>> 2) + TLD_ALL_NEXT] = head;
+      const seen = Atomics.compareExchange(this.u32, AH_XALL_TLDS, head, tld);
+      if (seen === head) break;
+      head = seen;
+    }
+    return tld;
+  }
+
+  /**
+   * Initialise a tld of this thread in a record (`TLD_RECORD_SIZE` bytes), bound to abandoned pool
+   * `pool`. CPython's `_mi_tld_init`. `embedded` records belong to the caller (`@ft/interp`'s thread
+   * states), which abandons them with `abandonTld` and frees them itself.
+   */
+  tldInit(tld: number, pool: number, embedded = true): void {
+    const u32 = this.u32;
+    const t = tld >>> 2;
+    const allNext = u32[t + TLD_ALL_NEXT]!;
+    u32.fill(0, t, t + TLD_WORDS);
+    if (!embedded) u32[t + TLD_ALL_NEXT] = allNext;
+    u32[t + TLD_THREAD_ID] = this.threadId;
+    u32[t + TLD_POOL] = pool;
+    u32[t + TLD_FLAGS] = embedded ? TLD_FLAG_EMBEDDED_MASK : 0;
+    Atomics.store(u32, t + TLD_XSTATE, TLD_STATE_LIVE);
+  }
+
+  /** The heap of `tld` that pages with `tag` go to (0 if none). */
+  heapByTag(tld: number, tag: number): number {
+    return this.u32[(tld >>> 2) + TLD_HEAP_BY_TAG + tag]!;
+  }
+
+  /** A new abandoned pool (CPython gives each interpreter one). Returns the pool record. */
+  poolNew(): number {
+    const pool = this.recordAlloc(POOL_RECORD_SIZE, recordKindOf(POOL_RECORD_SIZE));
+    if (pool === 0) throw new RangeError("poolNew: the arena's record area is exhausted");
+    this.u32.fill(0, pool >>> 2, (pool + POOL_RECORD_SIZE) >>> 2);
+    this.u32[(pool >>> 2) + POOL_ID] = Atomics.add(this.u32, AH_XNEXT_POOL_ID, 1);
+    return pool;
+  }
+
+  /** The arena's default abandoned pool. */
+  get defaultPool(): number {
+    return DEFAULT_POOL;
+  }
+
+  checkAttached(fn: string): void {
+    if (this.detached) throw new Error(`${fn}: this thread has detached from the arena`);
+  }
+
+  // ---------------------------------------------------------------- records
+
+  /**
+   * Carve a record of `size` bytes (zeroed) from the arena header's record area, for tld, heap, pool
+   * and thread-state records. Under a lock whose word holds the holder's thread id; the critical
+   * section is straight-line code (no call, no loop), so a terminated holder leaves it consistent,
+   * and `abandonThread` releases the lock of a dead holder.
+   */
+  recordAlloc(size: number, kind = recordKindOf(size)): number {
+    const u32 = this.u32;
+    const bytes = kind === RECORD_KIND_HEAP ? HEAP_RECORD_SIZE : 1 << (kind + RECORD_MIN_SHIFT);
+    if (size > bytes) throw new RangeError(`recordAlloc: ${size} bytes do not fit record kind ${kind}`);
+    this.recordLock();
+    const listIndex = (RECORD_FREE_LISTS >>> 2) + kind;
+    let record = u32[listIndex]!;
+    if (record !== 0) {
+      u32[listIndex] = u32[record >>> 2]!;
+    } else {
+      record = u32[AH_RECORD_BUMP]!;
+      if (record + bytes > SEGMENT_SIZE) record = 0;
+      else u32[AH_RECORD_BUMP] = record + bytes;
+    }
+    this.recordUnlock();
+    if (record !== 0) u32.fill(0, record >>> 2, (record + bytes) >>> 2);
+    return record;
+  }
+
+  /** Return a record to its free list. */
+  recordFree(record: number, kind: number): void {
+    const u32 = this.u32;
+    this.recordLock();
+    const listIndex = (RECORD_FREE_LISTS >>> 2) + kind;
+    u32[record >>> 2] = u32[listIndex]!;
+    u32[listIndex] = record;
+    this.recordUnlock();
+  }
+
+  private recordLock(): void {
+    const tid = this.threadId;
+    for (let spins = 0; ; spins++) {
+      const holder = Atomics.compareExchange(this.i32, AH_XRECORD_LOCK, 0, tid);
+      if (holder === 0) return;
+      if (holder === tid) throw new Error("recordAlloc: record lock re-entered by its holder");
+      if (spins > 64) Atomics.wait(this.i32, AH_XRECORD_LOCK, holder, 1);
+    }
+  }
+
+  private recordUnlock(): void {
+    Atomics.store(this.i32, AH_XRECORD_LOCK, 0);
+    Atomics.notify(this.i32, AH_XRECORD_LOCK);
+  }
+}
+
+export function recordKindOf(size: number): number {
+  let kind = 0;
+  while (1 << (kind + RECORD_MIN_SHIFT) < size) kind++;
+  if (kind >= RECORD_KIND_HEAP) throw new RangeError(`recordAlloc: records are at most 4 KiB, asked for ${size}`);
+  return kind;
+}
+
+function initArenaHeader(a: Arena, options: ArenaOptions): void {
+  const u32 = a.u32;
+  u32[AH_VERSION] = ARENA_VERSION;
+  u32[AH_MAX_SEGMENTS] = a.buffer.maxByteLength / SEGMENT_SIZE;
+  u32[AH_XNEXT_THREAD_ID] = 1;
+  u32[AH_XNEXT_POOL_ID] = 1;
+  u32[AH_RECORD_BUMP] = RECORD_AREA_START;
+  u32[AH_FLAGS] = options.checks ? ARENA_FLAG_CHECKS_MASK : 0;
+  u32[SEGMENT_TABLE >>> 2] = SEGSTATE_HEADER;
+  u32[(DEFAULT_POOL >>> 2) + POOL_ID] = 0;
+  Atomics.store(u32, AH_MAGIC, ARENA_MAGIC);
+}
+
+/**
+ * A heap handle: allocation from one heap record of this thread. `malloc` is the fast path: pop
+ * the free list of the page that the direct table names for the size; anything else (empty list,
+ * larger size, bad argument) goes to `mallocGeneric`.
+ */
+export class Heap {
+  readonly arena: Arena;
+  /** Byte offset of the heap record. */
+  readonly record: number;
+  /** Index (in words) of the heap's direct page table. */
+  readonly directIndex: number;
+
+  constructor(arena: Arena, record: number) {
+    this.arena = arena;
+    this.record = record;
+    this.directIndex = (record >>> 2) + HEAP_DIRECT;
+  }
+
+  get tag(): number {
+    return this.arena.u32[(this.record >>> 2) + HEAP_TAG]!;
+  }
+
+  get tld(): number {
+    return this.arena.u32[(this.record >>> 2) + HEAP_TLD]!;
+  }
+
+  malloc(size: number): number {
+    if ((size >>> 0) === size && size <= SMALL_SIZE_MAX) {
+      const u32 = this.arena.u32;
+      const pi = u32[this.directIndex + ((size + 7) >>> WORD_SHIFT)]! >>> 2;
+      const block = u32[pi + PAGE_FREE]!;
+      if (block !== 0) {
+        u32[pi + PAGE_FREE] = u32[block >>> 2]!;
+        u32[pi + PAGE_USED]++;
+        return block;
+      }
+    }
+    return mallocGeneric(this.arena, this.record, size, 0, 0, "malloc");
+  }
+
+  zalloc(size: number): number {
+    const p = this.malloc(size);
+    if (p !== 0) this.arena.u8.fill(0, p, p + size);
+    return p;
+  }
+
+  calloc(count: number, size: number): number {
+    checkSize("calloc", "count", count);
+    checkSize("calloc", "size", size);
+    const total = count * size;
+    if (total > 0xffffffff) return 0; // overflow: C's calloc returns NULL
+    return this.zalloc(total);
+  }
+
+  realloc(p: number, size: number): number {
+    return reallocBlock(this, p, size, 0);
+  }
+
+  mallocAligned(size: number, alignment: number): number {
+    return mallocGeneric(this.arena, this.record, size, alignment, 0, "mallocAligned");
+  }
+
+  mallocAlignedAt(size: number, alignment: number, offset: number): number {
+    checkSize("mallocAlignedAt", "offset", offset);
+    return mallocGeneric(this.arena, this.record, size, alignment, offset, "mallocAlignedAt");
+  }
+
+  zallocAligned(size: number, alignment: number): number {
+    const p = this.mallocAligned(size, alignment);
+    if (p !== 0) this.arena.u8.fill(0, p, p + size);
+    return p;
+  }
+
+  reallocAligned(p: number, size: number, alignment: number): number {
+    return reallocBlock(this, p, size, alignment);
+  }
+
+  /** mimalloc's `mi_heap_collect`: take remote frees, free empty pages (all retired ones with `force`). */
+  collect(force = false): void {
+    this.checkLive("collect");
+    heapCollect(this.arena, this.record, force);
+  }
+
+  /**
+   * mimalloc's `mi_heap_destroy`: free every block of the heap at once, and the heap. Pointers into
+   * it are invalid afterwards. The backing heap (the thread's first) cannot be destroyed.
+   */
+  destroy(): void {
+    this.checkLive("destroy");
+    const a = this.arena;
+    if (this.record === a.u32[(this.tld >>> 2) + TLD_HEAP_BACKING]) throw new Error("destroy: the backing heap cannot be destroyed");
+    heapDestroyPages(a, this.record);
+    heapUnlink(a, this.record);
+    a.heaps.delete(this.record);
+  }
+
+  /**
+   * mimalloc's `mi_heap_delete`: delete the heap; its live blocks stay valid, their pages move to the
+   * tld's backing heap (and take its tag).
+   */
+  delete(): void {
+    this.checkLive("delete");
+    const a = this.arena;
+    const backing = a.u32[(this.tld >>> 2) + TLD_HEAP_BACKING]!;
+    if (this.record === backing) throw new Error("delete: the backing heap cannot be deleted");
+    heapAbsorb(a, backing, this.record);
+    heapUnlink(a, this.record);
+    a.heaps.delete(this.record);
+  }
+
+  private checkLive(fn: string): void {
+    if (this.destroyed) throw new Error(`${fn}: the heap was destroyed or deleted`);
+    this.arena.checkAttached(fn);
+  }
+
+  /** Whether this heap has been destroyed or deleted. */
+  get destroyed(): boolean {
+    return (this.arena.u32[(this.record >>> 2) + HEAP_FLAGS]! & HEAP_FLAG_DESTROYED_MASK) !== 0;
+  }
+}
+
+
+function reallocBlock(heap: Heap, p: number, size: number, alignment: number): number {
+  const fn = alignment === 0 ? "realloc" : "reallocAligned";
+  checkSize(fn, "size", size);
+  if (alignment !== 0) checkAlignment(fn, alignment);
+  const a = heap.arena;
+  if (p === 0) return alignment === 0 ? heap.malloc(size) : heap.mallocAligned(size, alignment);
+  const usable = usableSizeOf(a, p, fn);
+  if (size <= usable && size >= usable >>> 1 && (alignment === 0 || p % alignment === 0)) return p;
+  const q = alignment === 0 ? heap.malloc(size) : heap.mallocAligned(size, alignment);
+  if (q === 0) return 0;
+  a.u8.copyWithin(q, p, p + Math.min(usable, size));
+  a.free(p);
+  return q;
+}
