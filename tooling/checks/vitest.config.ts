@@ -1,0 +1,3 @@
+import { ftVitestConfig } from "../vitest.shared.ts";
+
+export default ftVitestConfig();
