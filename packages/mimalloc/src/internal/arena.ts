@@ -50,7 +50,9 @@ import {
   HEAP_FLAG_DESTROYED_MASK,
 } from "./layout/heap.ts";
 import {
+  PAGE_FLAG_IN_FULL_MASK,
   PAGE_FLAG_IN_USE_MASK,
+  PAGE_XHEAP,
   PAGE_FLAGS,
   PAGE_FLAGS_FAST_MASK,
   PAGE_FREE,
@@ -77,7 +79,7 @@ import {
   TLD_XSTATE,
 } from "./layout/tld.ts";
 import { checkAlignment, checkSize, checkTag, HeapCorruptionError } from "./errors.ts";
-import { heapAbsorb, heapCollect, heapDestroyPages, heapUnlink, mallocGeneric, pageRetire } from "./page-queue.ts";
+import { heapAbsorb, heapCollect, heapDestroyPages, heapUnlink, mallocGeneric, pageRetire, pageUnfull } from "./page-queue.ts";
 import { abandonThread, abandonTld, releaseTldRecords } from "./abandon.ts";
 import { type ArenaStats, arenaStats, checkArena } from "./check.ts";
 import { freeGeneric, usableSizeOf } from "./free.ts";
@@ -122,16 +124,21 @@ export class Arena {
   /** This thread's default tld record and backing heap. */
   readonly tld: number;
   readonly heap: Heap;
+  /** Index (in words) of the default heap's direct page table. */
+  readonly directIndex: number;
   /** Heap handles of this thread by record offset. */
   readonly heaps = new Map<number, Heap>();
   detached = false;
 
   private constructor(buffer: SharedArrayBuffer, init: ArenaOptions | null) {
     this.buffer = buffer;
-    this.u32 = new Uint32Array(buffer);
-    this.i32 = new Int32Array(buffer);
-    this.u8 = new Uint8Array(buffer);
-    this.limit = buffer.byteLength;
+    // Fixed-length views: on Node 20 a length-tracking view of a growable buffer (`new
+    // Uint32Array(buffer)`) takes V8's slow element path, ~10× slower per access.
+    const length = buffer.byteLength;
+    this.u32 = new Uint32Array(buffer, 0, length >>> 2);
+    this.i32 = new Int32Array(buffer, 0, length >>> 2);
+    this.u8 = new Uint8Array(buffer, 0, length);
+    this.limit = length;
     if (init) initArenaHeader(this, init);
     else if (this.u32[AH_MAGIC] !== ARENA_MAGIC) {
       throw new TypeError("Arena.attach: the buffer does not hold an ft arena (bad magic)");
@@ -140,6 +147,7 @@ export class Arena {
     this.threadId = Atomics.add(this.u32, AH_XNEXT_THREAD_ID, 1);
     this.tld = this.tldNew(DEFAULT_POOL);
     this.heap = this.heapNew(0);
+    this.directIndex = this.heap.directIndex;
   }
 
   /** Create an arena in a new growable SharedArrayBuffer; the calling thread is attached to it. */
@@ -169,9 +177,9 @@ export class Arena {
   refreshViews(): void {
     const length = this.buffer.byteLength;
     if (length === this.limit) return;
-    this.u32 = new Uint32Array(this.buffer);
-    this.i32 = new Int32Array(this.buffer);
-    this.u8 = new Uint8Array(this.buffer);
+    this.u32 = new Uint32Array(this.buffer, 0, length >>> 2);
+    this.i32 = new Int32Array(this.buffer, 0, length >>> 2);
+    this.u8 = new Uint8Array(this.buffer, 0, length);
     this.limit = length;
   }
 
@@ -188,7 +196,18 @@ export class Arena {
 
   /** Allocate `size` bytes from this thread's default heap; returns the block's offset, or 0 when out of memory. */
   malloc(size: number): number {
-    return this.heap.malloc(size);
+    // The fast path of `Heap.malloc`, repeated here so the common call needs no second handle.
+    if ((size >>> 0) === size && size <= SMALL_SIZE_MAX) {
+      const u32 = this.u32;
+      const pi = u32[this.directIndex + ((size + 7) >>> WORD_SHIFT)]! >>> 2;
+      const block = u32[pi + PAGE_FREE]!;
+      if (block !== 0) {
+        u32[pi + PAGE_FREE] = u32[block >>> 2]!;
+        u32[pi + PAGE_USED]++;
+        return block;
+      }
+    }
+    return mallocGeneric(this, this.heap.record, size, 0, 0, "malloc");
   }
   /** Allocate `size` zeroed bytes. */
   zalloc(size: number): number {
@@ -229,11 +248,13 @@ export class Arena {
       const slice =
         segment + SEG_SLICES_OFFSET + ((((p - segment) >>> SLICE_SHIFT) & (SLICES_PER_SEGMENT - 1)) << PAGE_RECORD_SHIFT);
       const pi = (slice - u32[(slice >>> 2) + PAGE_SLICE_OFFSET]!) >>> 2;
-      if (u32[(segment >>> 2) + SEG_XTHREAD_ID] === this.threadId && (u32[pi + PAGE_FLAGS]! & PAGE_FLAGS_FAST_MASK) === PAGE_FLAG_IN_USE_MASK) {
+      const flags = u32[pi + PAGE_FLAGS]!;
+      if (u32[(segment >>> 2) + SEG_XTHREAD_ID] === this.threadId && (flags & PAGE_FLAGS_FAST_MASK) === PAGE_FLAG_IN_USE_MASK) {
         u32[p >>> 2] = u32[pi + PAGE_LOCAL_FREE]!;
         u32[pi + PAGE_LOCAL_FREE] = p;
         const used = u32[pi + PAGE_USED]! - 1;
         u32[pi + PAGE_USED] = used;
+        if ((flags & PAGE_FLAG_IN_FULL_MASK) !== 0) pageUnfull(this, u32[pi + PAGE_XHEAP]!, pi << 2);
         if (used === 0) pageRetire(this, pi << 2);
         return;
       }
@@ -302,13 +323,25 @@ export class Arena {
 
   // ---------------------------------------------------------------- heaps and tlds
 
-  /** Create a heap with `tag` (0–15) in this thread's default tld. */
-  heapNew(tag = 0): Heap {
+  /** Create a heap with `tag` (0–15) in `tld` (a tld of this thread; by default its default tld). */
+  heapNew(tag = 0, tld = this.tld): Heap {
     checkTag("heapNew", tag);
     this.checkAttached("heapNew");
+    this.checkOwnTld("heapNew", tld);
     const record = this.recordAlloc(HEAP_RECORD_SIZE, RECORD_KIND_HEAP);
     if (record === 0) throw new RangeError("heapNew: the arena's record area is exhausted");
-    return this.heapInit(record, this.tld, tag);
+    return this.heapInit(record, tld, tag);
+  }
+
+  /** Throws unless `tld` is a live tld record of this thread. */
+  checkOwnTld(fn: string, tld: number): void {
+    if (typeof tld !== "number" || !Number.isInteger(tld) || tld <= 0 || tld % 4 !== 0 || tld >= SEGMENT_SIZE) {
+      throw new RangeError(`${fn}: ${String(tld)} is not a tld record`);
+    }
+    const t = tld >>> 2;
+    if (Atomics.load(this.u32, t + TLD_XSTATE) !== TLD_STATE_LIVE || this.u32[t + TLD_THREAD_ID] !== this.threadId) {
+      throw new Error(`${fn}: tld ${tld} is not a live tld of this thread (thread ${this.threadId})`);
+    }
   }
 
   /**

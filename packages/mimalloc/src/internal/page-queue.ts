@@ -3,6 +3,9 @@
  * page with free blocks, extending a page's free list, collecting the frees of other threads, the
  * full queue, retiring empty pages, and heap-wide collect / destroy / delete.
  *
+ * Views: a function that may claim a segment (`pageFresh`, `findFreePage`, `segmentAlloc`, …) may
+ * grow the buffer, which replaces `a.u32`; callers re-read `a.u32` after such a call.
+ *
  * Every function here runs on the heap's owner thread (or on a thread abandoning a dead owner's
  * heap, see `abandon.ts`); owner-only fields are read and written with plain stores.
  */
@@ -84,12 +87,12 @@ function queueIndex(heap: number, bin: number): number {
  */
 export function mallocGeneric(a: Arena, heap: number, size: number, alignment: number, offset: number, fn: string): number {
   checkSize(fn, "size", size);
-  if (alignment !== 0) checkAlignment(fn, alignment);
-  if (size > MAX_ALLOC_SIZE) throw new RangeError(`${fn}: size ${size} is larger than an arena can hold (${MAX_ALLOC_SIZE})`);
+  if (alignment !== 0 || fn !== "malloc") checkAlignment(fn, alignment);
+  if (size > 0xffffffff) throw new RangeError(`${fn}: size must be below 2^32, got ${size}`);
+  if (size > MAX_ALLOC_SIZE) return 0; // more than any arena holds: out of memory, as C's malloc
   a.checkAttached(fn);
   const u32 = a.u32;
   const h = heap >>> 2;
-  if (__DEBUG__) assert((u32[h + HEAP_FLAGS]! & HEAP_FLAG_DESTROYED_MASK) === 0, "allocation from a live heap");
   if ((u32[h + HEAP_FLAGS]! & HEAP_FLAG_DESTROYED_MASK) !== 0) throw new Error(`${fn}: the heap was destroyed or deleted`);
   const count = u32[h + HEAP_GENERIC_COUNT]! + 1;
   u32[h + HEAP_GENERIC_COUNT] = count;
@@ -107,7 +110,7 @@ function mallocSize(a: Arena, heap: number, size: number): number {
   const bin = binOf(size);
   const page = findFreePage(a, heap, bin);
   if (page === 0) return 0;
-  const u32 = a.u32;
+  const u32 = a.u32; // read after findFreePage: a new segment may have grown the buffer (new views)
   const pi = page >>> 2;
   const block = u32[pi + PAGE_FREE]!;
   if (__DEBUG__) assert(block !== 0, "findFreePage returns a page with a free block");
@@ -122,12 +125,12 @@ function mallocSize(a: Arena, heap: number, size: number): number {
  * marking the page HAS_ALIGNED so that `free` finds the block start (as mimalloc does).
  */
 function mallocAlignedGeneric(a: Arena, heap: number, size: number, alignment: number, offset: number): number {
-  const u32 = a.u32;
   if (offset === 0 && alignment <= SLICE_SIZE) {
     const need = Math.max(size, alignment);
     if (need <= LARGE_OBJ_SIZE_MAX) {
       for (let bin = binOf(need); bin < BIN_HUGE; bin++) {
-        if (BIN_BLOCK_SIZE[bin]! % alignment === 0) return mallocSize(a, heap, BIN_BLOCK_SIZE[bin]!);
+        const blockSize = BIN_BLOCK_SIZE[bin]!;
+        if (blockSize !== 0 && blockSize % alignment === 0) return mallocSize(a, heap, blockSize);
       }
     }
   }
@@ -138,7 +141,7 @@ function mallocAlignedGeneric(a: Arena, heap: number, size: number, alignment: n
   const aligned = Math.ceil((p + offset) / alignment) * alignment - offset;
   if (aligned !== p) {
     const page = pageOfBlock(a, p);
-    u32[(page >>> 2) + PAGE_FLAGS]! |= PAGE_FLAG_HAS_ALIGNED_MASK;
+    a.u32[(page >>> 2) + PAGE_FLAGS]! |= PAGE_FLAG_HAS_ALIGNED_MASK;
   }
   if (__DEBUG__) assert((aligned + offset) % alignment === 0 && aligned + size <= p + padded, "aligned pointer inside its block");
   return aligned;
@@ -183,18 +186,17 @@ function findFreePage(a: Arena, heap: number, bin: number): number {
   }
   page = pageFresh(a, heap, bin);
   if (page === 0) return 0;
-  const pi = page >>> 2;
-  if (u32[pi + PAGE_FREE] === 0) pageExtend(a, page);
+  if (a.u32[(page >>> 2) + PAGE_FREE] === 0) pageExtend(a, page); // a.u32: the buffer may have grown
   return page;
 }
 
 /** A new page for `bin`: reclaimed from the tld's abandoned pool, or carved from a segment. */
 function pageFresh(a: Arena, heap: number, bin: number): number {
-  const u32 = a.u32;
-  const tld = u32[(heap >>> 2) + HEAP_TLD]!;
-  const pool = u32[(tld >>> 2) + TLD_POOL]!;
-  if (Atomics.load(u32, (pool >>> 2) + POOL_XCOUNT) !== 0) {
+  const tld = a.u32[(heap >>> 2) + HEAP_TLD]!;
+  const pool = a.u32[(tld >>> 2) + TLD_POOL]!;
+  if (Atomics.load(a.u32, (pool >>> 2) + POOL_XCOUNT) !== 0) {
     tryReclaim(a, tld);
+    const u32 = a.u32; // after tryReclaim: the views may have been replaced
     // A reclaimed page of this bin with free blocks?
     const q = queueIndex(heap, bin);
     let page = u32[q + QUEUE_FIRST]!;
@@ -307,6 +309,23 @@ export function pageQueuePush(a: Arena, heap: number, bin: number, page: number)
   if (bin < BIN_HUGE) directUpdate(a, heap, bin);
 }
 
+/** Append at the end of the queue: a page coming back from the full queue should collect more frees before it is used again (mimalloc's `mi_page_queue_enqueue_from`). */
+export function pageQueuePushBack(a: Arena, heap: number, bin: number, page: number): void {
+  const u32 = a.u32;
+  const q = queueIndex(heap, bin);
+  const pi = page >>> 2;
+  const last = u32[q + QUEUE_LAST]!;
+  u32[pi + PAGE_NEXT] = 0;
+  u32[pi + PAGE_PREV] = last;
+  if (last !== 0) u32[(last >>> 2) + PAGE_NEXT] = page;
+  else {
+    u32[q + QUEUE_FIRST] = page;
+    if (bin < BIN_HUGE) directUpdate(a, heap, bin);
+  }
+  u32[q + QUEUE_LAST] = page;
+  u32[(heap >>> 2) + HEAP_PAGE_COUNT]++;
+}
+
 export function pageQueueRemove(a: Arena, heap: number, bin: number, page: number): void {
   const u32 = a.u32;
   const q = queueIndex(heap, bin);
@@ -320,7 +339,7 @@ export function pageQueueRemove(a: Arena, heap: number, bin: number, page: numbe
   u32[pi + PAGE_PREV] = 0;
   u32[pi + PAGE_NEXT] = 0;
   u32[(heap >>> 2) + HEAP_PAGE_COUNT]--;
-  if (bin < BIN_HUGE) directUpdate(a, heap, bin);
+  if (prev === 0 && bin < BIN_HUGE) directUpdate(a, heap, bin);
 }
 
 function pageQueueMoveToFront(a: Arena, heap: number, bin: number, page: number): void {
@@ -334,7 +353,8 @@ function directUpdate(a: Arena, heap: number, bin: number): void {
   const u32 = a.u32;
   const first = u32[queueIndex(heap, bin) + QUEUE_FIRST]!;
   const d = (heap >>> 2) + HEAP_DIRECT;
-  u32.fill(first === 0 ? EMPTY_PAGE : first, d + DIRECT_WSIZE_MIN[bin]!, d + DIRECT_WSIZE_MAX[bin]! + 1);
+  const target = first === 0 ? EMPTY_PAGE : first;
+  for (let w = DIRECT_WSIZE_MIN[bin]!, end = DIRECT_WSIZE_MAX[bin]!; w <= end; w++) u32[d + w] = target;
 }
 
 /** The queue a page sits in: its bin's, or the full queue. */
@@ -364,7 +384,7 @@ export function pageUnfull(a: Arena, heap: number, page: number): void {
   pageQueueRemove(a, heap, BIN_FULL, page);
   u32[pi + PAGE_FLAGS]! &= ~PAGE_FLAG_IN_FULL_MASK;
   Atomics.and(u32, pi + PAGE_XTHREAD_FREE, ~THREAD_FREE_NOTIFY_MASK);
-  pageQueuePush(a, heap, u32[pi + PAGE_BIN]!, page);
+  pageQueuePushBack(a, heap, u32[pi + PAGE_BIN]!, page);
 }
 
 /** Remote frees reached full pages: give those pages back to their bins. */

@@ -61,7 +61,7 @@ export const PAGE_FLAG_IN_FULL_MASK = 1 << 1;
 export const PAGE_FLAG_HAS_ALIGNED_MASK = 1 << 2;
 /** The arena runs with checks: frees to this page go through the checked slow path. */
 export const PAGE_FLAG_CHECKED_MASK = 1 << 3;
-/** The flags for which the local free fast path applies: in use, nothing else. */
-export const PAGE_FLAGS_FAST_MASK = PAGE_FLAG_IN_USE_MASK | PAGE_FLAG_IN_FULL_MASK | PAGE_FLAG_HAS_ALIGNED_MASK | PAGE_FLAG_CHECKED_MASK;
+/** Flags the local free fast path looks at: it applies when, of these, only IN_USE is set. */
+export const PAGE_FLAGS_FAST_MASK = PAGE_FLAG_IN_USE_MASK | PAGE_FLAG_HAS_ALIGNED_MASK | PAGE_FLAG_CHECKED_MASK;
 export const PAGE_FLAG_TAG_SHIFT = 8;
 export const PAGE_FLAG_TAG_MASK = 0xf << PAGE_FLAG_TAG_SHIFT;
