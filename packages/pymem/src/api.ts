@@ -1,0 +1,34 @@
+/**
+ * Contracts of @ft/pymem: the allocator record that every domain holds and that hooks wrap.
+ * Only types live here; the implementation is under `src/internal/`.
+ */
+
+/**
+ * An allocator of one memory domain, after CPython's `PyMemAllocatorEx`
+ * (`Include/cpython/pymem.h`): a context value and four functions that receive it first.
+ *
+ * Pointers are byte offsets into the arena (`number`, uint32); `0` is NULL. A hook (the debug
+ * hooks, a tracing hook, a test's failing allocator) is an `Allocator` whose `ctx` holds the
+ * allocator it wraps, exactly as CPython's `debug_alloc_api_t` holds the wrapped `PyMemAllocatorEx`.
+ *
+ * @typeParam Ctx - the type of {@link Allocator.ctx}.
+ */
+export interface Allocator<Ctx = unknown> {
+  /** User context passed as the first argument of every function (CPython's `void *ctx`). */
+  readonly ctx: Ctx;
+  /** Allocate `size` bytes; return the block's pointer, or 0 when out of memory. `size` 0 returns a unique non-NULL pointer. */
+  malloc(ctx: Ctx, size: number): number;
+  /** Allocate `nelem * elsize` zeroed bytes; return the pointer or 0 (also 0 when the product overflows). */
+  calloc(ctx: Ctx, nelem: number, elsize: number): number;
+  /** Resize the block at `p` (0 behaves as `malloc`) to `size` bytes; return the new pointer, or 0 leaving `p` intact. */
+  realloc(ctx: Ctx, p: number, size: number): number;
+  /** Free the block at `p`; freeing 0 does nothing. */
+  free(ctx: Ctx, p: number): void;
+}
+
+/**
+ * The one-byte API identifier that the debug hooks store in a block's header (PEP 445):
+ * `'r'` for the RAW domain, `'m'` for MEM, `'o'` for OBJ. Freeing a block through another
+ * domain than the one that allocated it is reported as a bad ID.
+ */
+export type ApiId = "r" | "m" | "o";
