@@ -144,9 +144,12 @@ export function abandonTld(a: Arena, tld: number): void {
       u32[pi + PAGE_RETIRE_EXPIRE] = 0;
       u32[pi + PAGE_FLAGS]! &= ~PAGE_FLAG_IN_FULL_MASK;
       Atomics.store(u32, pi + PAGE_XHEAP, 0);
-      if (used === 0) segmentsPageFree(a, page);
+      if (used === 0) segmentsPageFree(a, page, true);
     });
-    if (Atomics.load(u32, segmentTableIndex(index)) === SEGSTATE_FREE) continue; // freed with its last page
+    if (u32[s + SEG_USED_PAGES] === 0) {
+      segmentFree(a, segment);
+      continue;
+    }
     u32[s + SEG_TLD] = 0;
     u32[s + SEG_NEXT] = 0;
     u32[s + SEG_POOL] = pool;
@@ -212,7 +215,7 @@ const RECLAIM_TRIES = 8;
  * Reclaim abandoned segments of `tld`'s pool into `tld`'s heaps (by tag). Returns the number of
  * segments reclaimed.
  */
-export function tryReclaim(a: Arena, tld: number): number {
+export function tryReclaim(a: Arena, tld: number, all = false): number {
   let u32 = a.u32;
   const t = tld >>> 2;
   const pool = u32[t + TLD_POOL]!;
@@ -220,7 +223,7 @@ export function tryReclaim(a: Arena, tld: number): number {
   const max = a.maxSegments;
   let reclaimed = 0;
   let tries = 0;
-  for (let index = 1; index < max && tries < RECLAIM_TRIES; index++) {
+  for (let index = 1; index < max && (all || tries < RECLAIM_TRIES); index++) {
     if (Atomics.load(u32, segmentTableIndex(index)) !== SEGSTATE_ABANDONED) continue;
     ensureBuffer(a, (index + 1) * SEGMENT_SIZE);
     u32 = a.u32;
@@ -248,11 +251,12 @@ export function tryReclaim(a: Arena, tld: number): number {
       Atomics.store(u32, pi + PAGE_XHEAP, heap);
       pageFreeCollect(a, page);
       if (u32[pi + PAGE_USED] === 0) {
-        segmentsPageFree(a, page);
+        segmentsPageFree(a, page, true);
         return;
       }
       pageQueuePush(a, heap, u32[pi + PAGE_BIN]!, page);
     });
+    if (u32[s + SEG_USED_PAGES] === 0) segmentFree(a, segment);
     void count;
     reclaimed++;
   }
@@ -268,5 +272,3 @@ function hasHeapsForTags(a: Arena, tld: number, segment: number): boolean {
   });
   return ok;
 }
-
-export { TAG_COUNT, BIN_FULL, PAGE_RESERVED, THREAD_FREE_NOTIFY_MASK, SEG_USED_PAGES };

@@ -80,7 +80,7 @@ import {
 } from "./layout/tld.ts";
 import { checkAlignment, checkSize, checkTag, HeapCorruptionError } from "./errors.ts";
 import { heapAbsorb, heapCollect, heapDestroyPages, heapUnlink, mallocGeneric, pageRetire, pageUnfull } from "./page-queue.ts";
-import { abandonThread, abandonTld, releaseTldRecords } from "./abandon.ts";
+import { abandonThread, abandonTld, releaseTldRecords, tryReclaim } from "./abandon.ts";
 import { type ArenaStats, arenaStats, checkArena } from "./check.ts";
 import { freeGeneric, usableSizeOf } from "./free.ts";
 
@@ -303,6 +303,20 @@ export class Arena {
   abandonTld(tld: number): void {
     abandonTld(this, tld);
     for (const [record, heap] of this.heaps) if (heap.tld === tld) this.heaps.delete(record);
+  }
+
+  /**
+   * Reclaim every abandoned segment of `tld`'s pool (by default this thread's default tld) whose
+   * pages all have a heap with their tag in `tld`, then collect: what other threads left behind
+   * is taken over and its empty pages freed. Returns the number of segments reclaimed.
+   */
+  reclaimAbandoned(tld = this.tld): number {
+    this.checkAttached("reclaimAbandoned");
+    this.checkOwnTld("reclaimAbandoned", tld);
+    let total = 0;
+    for (let n = tryReclaim(this, tld, true); n > 0; n = tryReclaim(this, tld, true)) total += n;
+    for (const heap of this.heaps.values()) if (heap.tld === tld) heap.collect(false);
+    return total;
   }
 
   /** Statistics of the whole arena. */

@@ -126,7 +126,7 @@ export function arenaStats(a: Arena): ArenaStats {
 
 /**
  * Check the whole arena; returns the problems found (empty when all is well). Checks per page: the
- * accounting invariant `used - |threadFree| + |free| + |localFree| == capacity`, list integrity
+ * accounting invariant `used + |free| + |localFree| == capacity` with `|threadFree| <= used`, list integrity
  * (no cycle, no block twice, every block inside the page at a block boundary and below capacity),
  * tag and owner consistency; per segment: owner or pool; per heap of this thread: queues and the
  * direct table.
@@ -217,9 +217,10 @@ function checkPage(a: Arena, page: number, abandoned: boolean, problems: string[
   const local = walk(u32[pi + PAGE_LOCAL_FREE]!, "localFree");
   const thread = walk((Atomics.load(u32, pi + PAGE_XTHREAD_FREE) & THREAD_FREE_PTR_MASK) >>> 0, "threadFree");
   const used = u32[pi + PAGE_USED]!;
-  if (used - thread + free + local !== capacity) {
-    problems.push(`${where}: used ${used} - threadFree ${thread} + free ${free} + localFree ${local} != capacity ${capacity}`);
+  if (used + free + local !== capacity) {
+    problems.push(`${where}: used ${used} + free ${free} + localFree ${local} != capacity ${capacity}`);
   }
+  if (thread > used) problems.push(`${where}: ${thread} blocks on the thread-free list but only ${used} in use`);
   const heap = Atomics.load(u32, pi + PAGE_XHEAP);
   if (abandoned) {
     if (heap !== 0) problems.push(`${where}: in an abandoned segment but has heap ${heap}`);

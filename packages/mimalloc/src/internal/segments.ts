@@ -285,8 +285,12 @@ export function hugePageAlloc(a: Arena, heap: number, size: number): number {
   return page;
 }
 
-/** Give an (empty) page's slices back to its segment; frees the segment when it has no page left. */
-export function segmentsPageFree(a: Arena, page: number): void {
+/**
+ * Give an (empty) page's slices back to its segment; frees the segment when it has no page left,
+ * unless `keepSegment` (callers iterating the segment's pages free it after the walk: once freed,
+ * another thread may claim the segment and set up pages the walk would then see).
+ */
+export function segmentsPageFree(a: Arena, page: number, keepSegment = false): void {
   const u32 = a.u32;
   const segment = page - (page & SEGMENT_MASK);
   const s = segment >>> 2;
@@ -294,7 +298,8 @@ export function segmentsPageFree(a: Arena, page: number): void {
   if (u32[s + SEG_KIND] === SEGMENT_KIND_HUGE) {
     Atomics.sub(u32, AH_XPAGE_BYTES, u32[pi + PAGE_BLOCK_SIZE]!);
     u32[pi + PAGE_FLAGS] = 0;
-    segmentFree(a, segment);
+    u32[s + SEG_USED_PAGES] = 0;
+    if (!keepSegment) segmentFree(a, segment);
     return;
   }
   const start = (page - segment - SEG_SLICES_OFFSET) >>> PAGE_RECORD_SHIFT;
@@ -305,7 +310,7 @@ export function segmentsPageFree(a: Arena, page: number): void {
   Atomics.sub(u32, AH_XPAGE_BYTES, slices * SLICE_SIZE);
   const used = u32[s + SEG_USED_PAGES]! - 1;
   u32[s + SEG_USED_PAGES] = used;
-  if (used === 0) segmentFree(a, segment);
+  if (used === 0 && !keepSegment) segmentFree(a, segment);
 }
 
 /** Call `fn(page)` for every page in use in `segment`. */

@@ -24,8 +24,10 @@
  *  │15 │ bin          │ const: size class (BIN_HUGE for huge pages)                  │
  *  └───┴──────────────┴──────────────────────────────────────────────────────────────┘
  * ```
- * Invariant (checked by `checkArena`): `used - |threadFree| + |free| + |localFree| == capacity`,
- * every listed block lies in the page at a block boundary and is listed once.
+ * Invariant (checked by `checkArena`): `used + |free| + |localFree| == capacity`, where `used`
+ * still counts the blocks other threads freed onto `xthreadFree` until the owner collects them
+ * (so the live blocks are `used - |threadFree|`); every listed block lies in the page at a block
+ * boundary and is listed once.
  *
  * `xthreadFree` NOTIFY: the owner sets it when it moves the page to the full queue; the first
  * remote free that finds it clears it in the same CAS that pushes the block and then sets its heap's
