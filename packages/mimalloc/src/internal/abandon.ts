@@ -200,7 +200,7 @@ export function releaseTldRecords(a: Arena, tld: number): void {
   let heap = u32[t + TLD_HEAPS]!;
   while (heap !== 0) {
     const next = u32[(heap >>> 2) + HEAP_NEXT]!;
-    a.recordFree(heap, RECORD_KIND_HEAP);
+    a.recordFreeKind(heap, RECORD_KIND_HEAP);
     heap = next;
   }
   u32[t + TLD_HEAPS] = 0;

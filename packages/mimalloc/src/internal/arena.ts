@@ -105,7 +105,7 @@ export interface ArenaOptions {
 }
 
 /** Record kinds of the record allocator: power-of-two size classes, and heaps on their own. */
-export const RECORD_KIND_HEAP = 7;
+export const RECORD_KIND_HEAP = 8;
 const RECORD_MIN_SHIFT = 6;
 
 export class Arena {
@@ -456,8 +456,8 @@ export class Arena {
   // ---------------------------------------------------------------- records
 
   /**
-   * Carve a record of `size` bytes (zeroed) from the arena header's record area, for tld, heap, pool
-   * and thread-state records. Under a lock whose word holds the holder's thread id; the critical
+   * Carve a record of `size` bytes (at most 8 KiB; zeroed, 64-aligned) from the arena header's
+   * record area, for tld, heap, pool and thread-state records. Returns 0 when the area is exhausted. Under a lock whose word holds the holder's thread id; the critical
    * section is straight-line code (no call, no loop), so a terminated holder leaves it consistent,
    * and `abandonThread` releases the lock of a dead holder.
    */
@@ -480,8 +480,16 @@ export class Arena {
     return record;
   }
 
-  /** Return a record to its free list. */
-  recordFree(record: number, kind: number): void {
+  /** Return a record of `size` bytes (as passed to `recordAlloc`) to its free list. */
+  recordFree(record: number, size: number): void {
+    if (!Number.isInteger(record) || record < RECORD_AREA_START || record >= SEGMENT_SIZE || record % 64 !== 0) {
+      throw new RangeError(`recordFree: ${record} is not a record of this arena`);
+    }
+    this.recordFreeKind(record, recordKindOf(size));
+  }
+
+  /** Return a record to the free list of its kind. */
+  recordFreeKind(record: number, kind: number): void {
     const u32 = this.u32;
     this.recordLock();
     const listIndex = (RECORD_FREE_LISTS >>> 2) + kind;
@@ -509,7 +517,7 @@ export class Arena {
 export function recordKindOf(size: number): number {
   let kind = 0;
   while (1 << (kind + RECORD_MIN_SHIFT) < size) kind++;
-  if (kind >= RECORD_KIND_HEAP) throw new RangeError(`recordAlloc: records are at most 4 KiB, asked for ${size}`);
+  if (kind >= RECORD_KIND_HEAP) throw new RangeError(`recordAlloc: records are at most 8 KiB, asked for ${size}`);
   return kind;
 }
 

@@ -52,7 +52,7 @@ export const ARENA_FLAG_CHECKS_MASK = 1 << 0;
 
 /** Free-list heads of the record allocator, one per record kind. */
 export const RECORD_FREE_LISTS = 256;
-export const RECORD_KIND_COUNT = 8;
+export const RECORD_KIND_COUNT = 9;
 export const SEGMENT_TABLE = 4096;
 export const EMPTY_PAGE = 8192;
 export const DEFAULT_POOL = 8256;
