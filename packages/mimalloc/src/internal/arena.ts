@@ -79,7 +79,7 @@ import {
   TLD_XSTATE,
 } from "./layout/tld.ts";
 import { checkAlignment, checkSize, checkTag, HeapCorruptionError } from "./errors.ts";
-import { heapAbsorb, heapCollect, heapDestroyPages, heapUnlink, mallocGeneric, pageRetire, pageUnfull } from "./page-queue.ts";
+import { heapAbsorb, heapCollect, heapDestroyPages, heapUnlink, mallocGeneric, mallocSmallCollect, pageRetire, pageUnfull } from "./page-queue.ts";
 import { abandonThread, abandonTld, releaseTldRecords, tryReclaim } from "./abandon.ts";
 import { type ArenaStats, arenaStats, checkArena } from "./check.ts";
 import { freeGeneric, usableSizeOf } from "./free.ts";
@@ -199,13 +199,15 @@ export class Arena {
     // The fast path of `Heap.malloc`, repeated here so the common call needs no second handle.
     if ((size >>> 0) === size && size <= SMALL_SIZE_MAX) {
       const u32 = this.u32;
-      const pi = u32[this.directIndex + ((size + 7) >>> WORD_SHIFT)]! >>> 2;
+      const page = u32[this.directIndex + ((size + 7) >>> WORD_SHIFT)]!;
+      const pi = page >>> 2;
       const block = u32[pi + PAGE_FREE]!;
       if (block !== 0) {
         u32[pi + PAGE_FREE] = u32[block >>> 2]!;
         u32[pi + PAGE_USED]++;
         return block;
       }
+      return mallocSmallCollect(this, this.heap.record, page, size);
     }
     return mallocGeneric(this, this.heap.record, size, 0, 0, "malloc");
   }
@@ -563,13 +565,15 @@ export class Heap {
   malloc(size: number): number {
     if ((size >>> 0) === size && size <= SMALL_SIZE_MAX) {
       const u32 = this.arena.u32;
-      const pi = u32[this.directIndex + ((size + 7) >>> WORD_SHIFT)]! >>> 2;
+      const page = u32[this.directIndex + ((size + 7) >>> WORD_SHIFT)]!;
+      const pi = page >>> 2;
       const block = u32[pi + PAGE_FREE]!;
       if (block !== 0) {
         u32[pi + PAGE_FREE] = u32[block >>> 2]!;
         u32[pi + PAGE_USED]++;
         return block;
       }
+      return mallocSmallCollect(this.arena, this.record, page, size);
     }
     return mallocGeneric(this.arena, this.record, size, 0, 0, "malloc");
   }

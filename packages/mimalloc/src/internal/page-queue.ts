@@ -104,6 +104,26 @@ export function mallocGeneric(a: Arena, heap: number, size: number, alignment: n
   return mallocSize(a, heap, size);
 }
 
+/**
+ * The malloc fast path found the direct page's free list empty, for a small, already validated
+ * `size` (mimalloc's `mi_find_free_page` first step): collect that page's local and remote frees
+ * and pop from it; anything else goes to `mallocGeneric`.
+ */
+export function mallocSmallCollect(a: Arena, heap: number, page: number, size: number): number {
+  if (page !== EMPTY_PAGE) {
+    pageFreeCollect(a, page);
+    const u32 = a.u32;
+    const pi = page >>> 2;
+    const block = u32[pi + PAGE_FREE]!;
+    if (block !== 0) {
+      u32[pi + PAGE_FREE] = u32[block >>> 2]!;
+      u32[pi + PAGE_USED]++;
+      return block;
+    }
+  }
+  return mallocGeneric(a, heap, size, 0, 0, "malloc");
+}
+
 /** Allocate a block of at least `size` bytes (validated) from `heap`. */
 function mallocSize(a: Arena, heap: number, size: number): number {
   if (size > LARGE_OBJ_SIZE_MAX) return hugeAlloc(a, heap, size, 0);
