@@ -21,7 +21,7 @@ import type { Arena } from "./arena.ts";
 import { RECORD_KIND_HEAP } from "./arena.ts";
 import { AH_XALL_TLDS, AH_XRECORD_LOCK, POOL_XCOUNT, SEGSTATE_ABANDONED, SEGSTATE_HUGE_CONT, SEGSTATE_FREE } from "./layout/arena.ts";
 import { EMPTY_PAGE } from "./layout/arena.ts";
-import { SEGMENT_SIZE, SMALL_WSIZE_MAX, TAG_COUNT } from "./layout/constants.ts";
+import { SEGMENT_SIZE, SMALL_WSIZE_MAX, } from "./layout/constants.ts";
 import { HEAP_DIRECT, HEAP_NEXT, HEAP_PAGE_COUNT, HEAP_QUEUES, HEAP_RETIRED_MAX, HEAP_RETIRED_MIN, QUEUE_WORDS } from "./layout/heap.ts";
 import {
   PAGE_BIN,
@@ -34,16 +34,14 @@ import {
   PAGE_LOCAL_FREE,
   PAGE_NEXT,
   PAGE_PREV,
-  PAGE_RESERVED,
   PAGE_RETIRE_EXPIRE,
   PAGE_USED,
   PAGE_XHEAP,
   PAGE_XTHREAD_FREE,
-  THREAD_FREE_NOTIFY_MASK,
   THREAD_FREE_PTR_MASK,
 } from "./layout/page.ts";
 import { SEG_NEXT, SEG_POOL, SEG_SEGMENT_COUNT, SEG_TLD, SEG_USED_PAGES, SEG_XTHREAD_ID } from "./layout/segment.ts";
-import { BIN_COUNT, BIN_FULL } from "./layout/size-class.ts";
+import { BIN_COUNT, } from "./layout/size-class.ts";
 import {
   TLD_FLAG_EMBEDDED_MASK,
   TLD_FLAGS,

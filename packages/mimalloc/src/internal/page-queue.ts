@@ -10,7 +10,7 @@
  * heap, see `abandon.ts`); owner-only fields are read and written with plain stores.
  */
 import type { Arena } from "./arena.ts";
-import { DEFAULT_POOL, EMPTY_PAGE, POOL_XCOUNT } from "./layout/arena.ts";
+import { EMPTY_PAGE, POOL_XCOUNT } from "./layout/arena.ts";
 import {
   LARGE_OBJ_SIZE_MAX,
   MAX_ALIGN_SIZE,

@@ -16,7 +16,7 @@ import {
   SEGSTATE_FREE,
   SEGSTATE_HUGE_CONT,
 } from "./layout/arena.ts";
-import { SEGMENT_MASK, SEGMENT_SHIFT, SEGMENT_SIZE, SLICE_SHIFT, SLICE_SIZE, SLICES_PER_SEGMENT } from "./layout/constants.ts";
+import { SEGMENT_MASK, SEGMENT_SIZE, SLICE_SHIFT, SLICE_SIZE, SLICES_PER_SEGMENT } from "./layout/constants.ts";
 import { HEAP_TAG, HEAP_TLD } from "./layout/heap.ts";
 import {
   PAGE_BIN,
@@ -336,4 +336,3 @@ export function segmentForEachPage(a: Arena, segment: number, fn: (page: number)
   }
 }
 
-export { SEGMENT_SHIFT };
