@@ -7,10 +7,12 @@ import { workerData } from "node:worker_threads";
 import { loadMimalloc } from "../runtime/mimalloc.ts";
 import { reportDone, reportReady, waitForStart } from "../runtime/workers.ts";
 import { REFERENCE_SEED, xorshift32 } from "./rng.ts";
+import { FloorAllocator } from "./floor.ts";
+import { floorCapacity } from "./suites/alloc.ts";
 import { type Allocator, churn, countNull, fillLive, freeAll, NoAllocator } from "./workload.ts";
 
 export interface MtWorkerData {
-  mode: "ft" | "harness";
+  mode: "ft" | "harness" | "floor";
   /** The arena's buffer (mode "ft"). */
   buffer?: SharedArrayBuffer;
   /** Start barrier word (see runtime/workers.ts). */
@@ -34,6 +36,8 @@ async function main(): Promise<void> {
     const arena = Arena.attach(data.buffer!);
     a = arena;
     detach = () => arena.detach();
+  } else if (data.mode === "floor") {
+    a = new FloorAllocator(floorCapacity(data.W));
   } else {
     a = new NoAllocator();
   }
