@@ -130,3 +130,52 @@ describe("bad arena arguments", () => {
     a.check();
   });
 });
+
+describe("bad records, tlds and pools", () => {
+  it("rejects record, tld and pool arguments that are not records", () => {
+    const a = arena();
+    expect(() => a.heapInit(12, a.tld, 0)).toThrow(/heapInit: 12 is not a record offset/);
+    expect(() => a.heapNew(0, 999_999)).toThrow(/heapNew: 999999 is not a tld record/);
+    expect(() => a.tldNew(77)).toThrow(/tldNew: 77 is not a record offset/);
+    expect(() => a.tldInit(a.recordAlloc(128), 123_456)).toThrow(/tldInit: 123456 is not a/);
+    expect(() => a.abandonTld(5)).toThrow(/abandonTld: 5 is not a record offset/);
+    expect(() => a.abandonTld(a.tld)).toThrow(/call detach/);
+    expect(() => a.heapByTag(a.tld, 99)).toThrow(RangeError);
+    expect(() => a.recordAlloc(-4)).toThrow(/recordAlloc: size/);
+    expect(() => a.recordAlloc(10_000)).toThrow(/at most 8 KiB/);
+    expect(() => a.recordFree(100, 64)).toThrow(/not a record of this arena/);
+    expect(() => a.reclaimAbandoned(3)).toThrow(RangeError);
+    expect(() => a.abandonThread(0)).toThrow(/positive integer/);
+    expect(() => a.abandonThread(a.threadId)).toThrow(/cannot abandon itself/);
+    a.check();
+  });
+
+  it("a detached handle throws on use and never touches the records it gave up", () => {
+    const a = arena();
+    const other = a.heapNew(3);
+    const p = a.malloc(32);
+    a.detach();
+    expect(() => a.malloc(32)).toThrow(/detached/);
+    expect(() => other.malloc(32)).toThrow(/detached/);
+    expect(() => a.free(p)).toThrow(/detached/);
+    expect(() => a.heapNew(0)).toThrow(/detached/);
+    a.detach(); // idempotent
+    const b = Arena.attach(a.buffer);
+    const q = b.malloc(32); // may reuse the released records
+    expect(q).not.toBe(0);
+    expect(() => a.malloc(32)).toThrow(/detached/);
+    b.free(p); // the detached thread's block, from its pool
+    b.free(q);
+    b.check();
+  });
+
+  it("allocation from a heap of an abandoned tld throws and changes nothing", () => {
+    const a = arena();
+    const tld = a.tldNew(a.defaultPool);
+    const h = a.heapNew(0, tld);
+    h.malloc(10);
+    a.abandonTld(tld);
+    expect(() => h.malloc(10)).toThrow(/tld was abandoned|detached/);
+    a.check();
+  });
+});

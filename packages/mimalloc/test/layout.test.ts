@@ -1,6 +1,6 @@
 // The role of mimalloc's `#error` checks: sizes derive from shifts, divide evenly, and records fit.
 import { describe, expect, it } from "vitest";
-import { EMPTY_PAGE, DEFAULT_POOL, RECORD_AREA_START, SEGMENT_TABLE } from "../src/internal/layout/arena.ts";
+import { DEFAULT_POOL, DETACHED_DIRECT, EMPTY_PAGE, RECORD_AREA_START, RECORD_FREE_LISTS, SEGMENT_TABLE } from "../src/internal/layout/arena.ts";
 import * as C from "../src/internal/layout/constants.ts";
 import { HEAP_RECORD_SIZE, HEAP_WORDS } from "../src/internal/layout/heap.ts";
 import { PAGE_RECORD_SIZE, PAGE_WORDS } from "../src/internal/layout/page.ts";
@@ -31,6 +31,8 @@ describe("layout constants", () => {
     expect(SEGMENT_TABLE + C.MAX_SEGMENTS * 4).toBeLessThanOrEqual(EMPTY_PAGE);
     expect(EMPTY_PAGE + PAGE_RECORD_SIZE).toBeLessThanOrEqual(DEFAULT_POOL);
     expect(DEFAULT_POOL + 64).toBeLessThanOrEqual(RECORD_AREA_START);
+    expect(RECORD_FREE_LISTS + 9 * 4).toBeLessThanOrEqual(DETACHED_DIRECT);
+    expect(DETACHED_DIRECT + (C.SMALL_WSIZE_MAX + 1) * 4).toBeLessThanOrEqual(SEGMENT_TABLE);
     expect(HEAP_RECORD_SIZE).toBeGreaterThanOrEqual(HEAP_WORDS * 4);
     expect(HEAP_RECORD_SIZE % 64).toBe(0);
     expect(TLD_RECORD_SIZE).toBe(128);

@@ -18,6 +18,7 @@ import {
   ARENA_MAGIC,
   ARENA_VERSION,
   DEFAULT_POOL,
+  DETACHED_DIRECT,
   EMPTY_PAGE,
   POOL_ID,
   POOL_RECORD_SIZE,
@@ -69,6 +70,7 @@ import {
   TLD_HEAPS,
   TLD_POOL,
   TLD_RECORD_SIZE,
+  TLD_STATE_ABANDONED,
   TLD_STATE_FREE,
   TLD_STATE_LIVE,
   TLD_THREAD_ID,
@@ -121,8 +123,8 @@ export class Arena {
   /** This thread's default tld record and backing heap. */
   readonly tld: number;
   readonly heap: Heap;
-  /** Index (in words) of the default heap's direct page table. */
-  readonly directIndex: number;
+  /** Index (in words) of the default heap's direct page table (the detached table after `detach`). */
+  directIndex: number;
   /** Heap handles of this thread by record offset. */
   readonly heaps = new Map<number, Heap>();
   detached = false;
@@ -276,6 +278,10 @@ export class Arena {
    */
   detach(): void {
     if (this.detached) return;
+    // Handles must not reach the heap records any more (another thread may reuse them): point
+    // their fast paths at the all-empty direct table, whose slow path reports the detach.
+    this.directIndex = DETACHED_DIRECT >>> 2;
+    for (const heap of this.heaps.values()) heap.directIndex = DETACHED_DIRECT >>> 2;
     abandonTld(this, this.tld);
     releaseTldRecords(this, this.tld);
     this.detached = true;
@@ -300,8 +306,15 @@ export class Arena {
    * Precondition: the tld's owner runs no allocator code now or later.
    */
   abandonTld(tld: number): void {
+    checkTldRecord("abandonTld", this, tld);
+    if (tld === this.tld) throw new Error("abandonTld: this is the thread's default tld; call detach()");
+    for (const [record, heap] of this.heaps) {
+      if (heap.tld === tld) {
+        heap.directIndex = DETACHED_DIRECT >>> 2;
+        this.heaps.delete(record);
+      }
+    }
     abandonTld(this, tld);
-    for (const [record, heap] of this.heaps) if (heap.tld === tld) this.heaps.delete(record);
   }
 
   /**
@@ -364,6 +377,8 @@ export class Arena {
    */
   heapInit(record: number, tld: number, tag: number): Heap {
     checkTag("heapInit", tag);
+    checkRecord("heapInit", record, HEAP_RECORD_SIZE);
+    this.checkOwnTld("heapInit", tld);
     const u32 = this.u32;
     const h = record >>> 2;
     u32.fill(0, h, h + HEAP_WORDS);
@@ -390,6 +405,8 @@ export class Arena {
 
   /** A new tld of this thread, bound to `pool`, in a record carved from the arena. */
   tldNew(pool: number): number {
+    this.checkAttached("tldNew");
+    checkPool("tldNew", this, pool);
     // Reuse a freed record of the arena's tld list in place (the list is push-only).
     let tld = Atomics.load(this.u32, AH_XALL_TLDS);
     while (tld !== 0) {
@@ -418,6 +435,11 @@ export class Arena {
    * states), which abandons them with `abandonTld` and frees them itself.
    */
   tldInit(tld: number, pool: number, embedded = true): void {
+    if (embedded) {
+      this.checkAttached("tldInit");
+      checkRecord("tldInit", tld, TLD_RECORD_SIZE);
+      checkPool("tldInit", this, pool);
+    }
     const u32 = this.u32;
     const t = tld >>> 2;
     const allNext = u32[t + TLD_ALL_NEXT]!;
@@ -431,6 +453,8 @@ export class Arena {
 
   /** The heap of `tld` that pages with `tag` go to (0 if none). */
   heapByTag(tld: number, tag: number): number {
+    checkTag("heapByTag", tag);
+    checkTldRecord("heapByTag", this, tld);
     return this.u32[(tld >>> 2) + TLD_HEAP_BY_TAG + tag]!;
   }
 
@@ -461,6 +485,7 @@ export class Arena {
    * and `abandonThread` releases the lock of a dead holder.
    */
   recordAlloc(size: number, kind = recordKindOf(size)): number {
+    checkSize("recordAlloc", "size", size);
     const u32 = this.u32;
     const bytes = kind === RECORD_KIND_HEAP ? HEAP_RECORD_SIZE : 1 << (kind + RECORD_MIN_SHIFT);
     if (size > bytes) throw new RangeError(`recordAlloc: ${size} bytes do not fit record kind ${kind}`);
@@ -513,6 +538,29 @@ export class Arena {
   }
 }
 
+/** Throws unless `record` could be a record of `size` bytes in the record area (4-aligned). */
+function checkRecord(fn: string, record: unknown, size: number): asserts record is number {
+  if (typeof record !== "number" || !Number.isInteger(record) || record % 4 !== 0 || record < RECORD_AREA_START || record + size > SEGMENT_SIZE) {
+    throw new RangeError(`${fn}: ${String(record)} is not a record offset in the arena's record area`);
+  }
+}
+
+/** Throws unless `tld` is an initialised tld record (live, abandoned or reusable). */
+function checkTldRecord(fn: string, a: Arena, tld: unknown): asserts tld is number {
+  checkRecord(fn, tld, TLD_RECORD_SIZE);
+  const state = Atomics.load(a.u32, (tld >>> 2) + TLD_XSTATE);
+  if (state !== TLD_STATE_LIVE && state !== TLD_STATE_ABANDONED && state !== TLD_STATE_FREE) {
+    throw new RangeError(`${fn}: ${tld} is not a tld record`);
+  }
+}
+
+/** Throws unless `pool` is the default pool or a pool record. */
+function checkPool(fn: string, a: Arena, pool: unknown): asserts pool is number {
+  if (pool === DEFAULT_POOL) return;
+  checkRecord(fn, pool, POOL_RECORD_SIZE);
+  if (pool % 64 !== 0 || a.u32[(pool >>> 2) + POOL_ID] === 0) throw new RangeError(`${fn}: ${pool} is not a pool record`);
+}
+
 export function recordKindOf(size: number): number {
   let kind = 0;
   while (1 << (kind + RECORD_MIN_SHIFT) < size) kind++;
@@ -529,6 +577,7 @@ function initArenaHeader(a: Arena, options: ArenaOptions): void {
   u32[AH_RECORD_BUMP] = RECORD_AREA_START;
   u32[AH_FLAGS] = options.checks ? ARENA_FLAG_CHECKS_MASK : 0;
   u32[SEGMENT_TABLE >>> 2] = SEGSTATE_HEADER;
+  u32.fill(EMPTY_PAGE, DETACHED_DIRECT >>> 2, (DETACHED_DIRECT >>> 2) + SMALL_WSIZE_MAX + 1);
   u32[(DEFAULT_POOL >>> 2) + POOL_ID] = 0;
   Atomics.store(u32, AH_MAGIC, ARENA_MAGIC);
 }
@@ -542,8 +591,8 @@ export class Heap {
   readonly arena: Arena;
   /** Byte offset of the heap record. */
   readonly record: number;
-  /** Index (in words) of the heap's direct page table. */
-  readonly directIndex: number;
+  /** Index (in words) of the heap's direct page table (the detached table once unusable). */
+  directIndex: number;
 
   constructor(arena: Arena, record: number) {
     this.arena = arena;
@@ -629,6 +678,7 @@ export class Heap {
     heapDestroyPages(a, this.record);
     heapUnlink(a, this.record);
     a.heaps.delete(this.record);
+    this.directIndex = DETACHED_DIRECT >>> 2;
   }
 
   /**
@@ -643,6 +693,7 @@ export class Heap {
     heapAbsorb(a, backing, this.record);
     heapUnlink(a, this.record);
     a.heaps.delete(this.record);
+    this.directIndex = DETACHED_DIRECT >>> 2;
   }
 
   private checkLive(fn: string): void {

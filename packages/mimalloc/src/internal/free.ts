@@ -90,6 +90,7 @@ export function usableSizeOf(a: Arena, p: number, fn = "usableSize"): number {
 /** Everything `Arena.free` does not do on its fast path. */
 export function freeGeneric(a: Arena, p: number): void {
   if (p === 0) return;
+  a.checkAttached("free");
   const page = pageOfPointer(a, p, "free");
   const u32 = a.u32;
   const pi = page >>> 2;

@@ -61,7 +61,7 @@ import {
   THREAD_FREE_PTR_MASK,
 } from "./layout/page.ts";
 import { BIN_BLOCK_SIZE, BIN_COUNT, BIN_FULL, BIN_HUGE, DIRECT_BIN, DIRECT_WSIZE_MAX, DIRECT_WSIZE_MIN, binOf } from "./layout/size-class.ts";
-import { TLD_HEAP_BACKING, TLD_HEAPS, TLD_INTENT_HEAD, TLD_INTENT_PAGE, TLD_POOL } from "./layout/tld.ts";
+import { TLD_HEAP_BACKING, TLD_HEAPS, TLD_INTENT_HEAD, TLD_INTENT_PAGE, TLD_POOL, TLD_STATE_LIVE, TLD_XSTATE } from "./layout/tld.ts";
 import { assert, checkAlignment, checkSize } from "./errors.ts";
 import { hugePageAlloc, segmentsPageAlloc, segmentsPageFree } from "./segments.ts";
 import { tryReclaim } from "./abandon.ts";
@@ -94,6 +94,9 @@ export function mallocGeneric(a: Arena, heap: number, size: number, alignment: n
   const u32 = a.u32;
   const h = heap >>> 2;
   if ((u32[h + HEAP_FLAGS]! & HEAP_FLAG_DESTROYED_MASK) !== 0) throw new Error(`${fn}: the heap was destroyed or deleted`);
+  if (Atomics.load(u32, (u32[h + HEAP_TLD]! >>> 2) + TLD_XSTATE) !== TLD_STATE_LIVE) {
+    throw new Error(`${fn}: the heap's tld was abandoned`);
+  }
   const count = u32[h + HEAP_GENERIC_COUNT]! + 1;
   u32[h + HEAP_GENERIC_COUNT] = count;
   if (count % HOUSEKEEPING_INTERVAL === 0) heapHousekeeping(a, heap);

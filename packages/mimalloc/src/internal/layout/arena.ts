@@ -4,12 +4,11 @@
  * pool records are carved.
  *
  * ```
- *  byte 0        256            4096                8192        8256           16384      4 MiB
- *  ┌────────────┬──────────────┬───────────────────┬───────────┬──────────────┬──────────────┐
- *  │ header     │ record free  │ segment table      │ empty     │ default pool │ record area  │
- *  │ words      │ lists        │ 1024 words         │ page      │              │ (bump + free │
- *  │            │              │ (one per segment)  │ record    │              │  lists)      │
- *  └────────────┴──────────────┴───────────────────┴───────────┴──────────────┴──────────────┘
+ *  byte 0        256          512             4096                8192      8256          16384    4 MiB
+ *  ┌────────────┬────────────┬───────────────┬───────────────────┬─────────┬─────────────┬────────────┐
+ *  │ header     │ record     │ detached      │ segment table     │ empty   │ default     │ record     │
+ *  │ words      │ free lists │ direct table  │ 1024 words        │ page    │ pool        │ area       │
+ *  └────────────┴────────────┴───────────────┴───────────────────┴─────────┴─────────────┴────────────┘
  *  header word  field
  *   0  magic            "ftmi"
  *   1  version
@@ -52,6 +51,8 @@ export const ARENA_FLAG_CHECKS_MASK = 1 << 0;
 
 /** Free-list heads of the record allocator, one per record kind. */
 export const RECORD_FREE_LISTS = 256;
+/** A direct page table whose every entry is the empty page: detached handles point here. */
+export const DETACHED_DIRECT = 512;
 export const RECORD_KIND_COUNT = 9;
 export const SEGMENT_TABLE = 4096;
 export const EMPTY_PAGE = 8192;
