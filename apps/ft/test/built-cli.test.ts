@@ -41,7 +41,14 @@ describe("built ft", () => {
     expect(res.options).toEqual({ runs: 2, quick: true, ops: null, filter: "floor" });
     expect(res.environment.node).toBe(process.version);
     const ids = res.cases.map((c: { id: string }) => c.id);
-    expect(ids).toEqual(["alloc/harness", "alloc/floor", "alloc-mem/floor-10k", "alloc-mem/floor-1m"]);
+    expect(ids).toEqual([
+      "alloc/harness",
+      "alloc/floor",
+      "alloc-mt1/floor",
+      "alloc-mt2/floor",
+      "alloc-mem/floor-10k",
+      "alloc-mem/floor-1m",
+    ]);
     const floor = res.cases.find((c: { id: string }) => c.id === "alloc/floor");
     expect(floor).toMatchObject({ status: "ok", pulledIn: false, params: { W: 10_000, OPS: 200_000 } });
     expect(floor.metrics[0]).toMatchObject({ key: "ns", unit: "ns/pair", n: 2 });
@@ -57,7 +64,7 @@ describe("built ft", () => {
     const ratio = res.ratios.find((x: { name: string }) => x.name === "floor / harness");
     expect(ratio).toMatchObject({ num: "alloc/floor", den: "alloc/harness", status: "info", n: 2 });
     // progress went to stderr, one line per run
-    expect(r.stderr).toMatch(/\[2\/6\] alloc\/floor round 1\/2: [\d.,]+ ns\/pair/);
+    expect(r.stderr).toMatch(/\[2\/10\] alloc\/floor round 1\/2: [\d.,]+ ns\/pair/);
     // --out wrote the three files
     expect(JSON.parse(readFileSync(join(outDir, "results.json"), "utf8")).tool).toBe("ft bench");
     expect(readFileSync(join(outDir, "results.md"), "utf8")).toContain("| alloc/floor | W=10k OPS=200k |");
