@@ -7,9 +7,14 @@ import {
   TSTATE_ALIGN,
   TSTATE_ID_OFFSET,
   TSTATE_INTERP_ID_OFFSET,
+  TSTATE_GC_OFFSET,
+  TSTATE_GC_SIZE,
+  TSTATE_INTERP_OFFSET,
   TSTATE_MIMALLOC_OFFSET,
-  TSTATE_MIMALLOC_SHIFT,
   TSTATE_MIMALLOC_SIZE,
+  TSTATE_WHENCE_OFFSET,
+  TSTATE_XEVAL_BREAKER_OFFSET,
+  TSTATE_XFLAGS_OFFSET,
   TSTATE_NEXT_OFFSET,
   TSTATE_PREV_OFFSET,
   TSTATE_SIZE,
@@ -33,24 +38,31 @@ import {
   tstateTransition,
 } from "../src/index.ts";
 
-const arena = (bytes = 4096) => new Int32Array(new SharedArrayBuffer(bytes));
+const arena = (bytes = 16384) => new Int32Array(new SharedArrayBuffer(bytes));
 
 describe("thread-state record layout", () => {
-  it("packs the six words without gaps and reserves an aligned mimalloc region (the #error checks)", () => {
+  it("packs the words without gaps and reserves aligned collector and mimalloc regions (the #error checks)", () => {
     const offsets = [
-      TSTATE_ID_OFFSET,
       TSTATE_INTERP_ID_OFFSET,
+      TSTATE_ID_OFFSET,
       TSTATE_THREAD_ID_OFFSET,
       TSTATE_XSTATE_OFFSET,
       TSTATE_NEXT_OFFSET,
       TSTATE_PREV_OFFSET,
+      TSTATE_INTERP_OFFSET,
+      TSTATE_XEVAL_BREAKER_OFFSET,
+      TSTATE_XFLAGS_OFFSET,
+      TSTATE_WHENCE_OFFSET,
     ];
-    expect(offsets).toEqual([0, 4, 8, 12, 16, 20]);
-    expect(TSTATE_MIMALLOC_OFFSET).toBe(24);
-    expect(TSTATE_MIMALLOC_OFFSET % TSTATE_ALIGN).toBe(0);
-    expect(TSTATE_MIMALLOC_SIZE).toBe(1 << TSTATE_MIMALLOC_SHIFT);
+    expect(offsets).toEqual([0, 4, 8, 12, 16, 20, 24, 28, 32, 36]);
+    expect(TSTATE_ALIGN).toBe(64);
+    expect(TSTATE_GC_OFFSET).toBe(64);
+    expect(TSTATE_GC_OFFSET + TSTATE_GC_SIZE).toBe(TSTATE_MIMALLOC_OFFSET);
+    expect(TSTATE_MIMALLOC_OFFSET % TSTATE_ALIGN).toBe(0); // MimallocThreadState.init needs 64-aligned
+    expect(TSTATE_MIMALLOC_SIZE % TSTATE_ALIGN).toBe(0);
     expect(TSTATE_SIZE).toBe(TSTATE_MIMALLOC_OFFSET + TSTATE_MIMALLOC_SIZE);
-    expect(TSTATE_SIZE % TSTATE_ALIGN).toBe(0);
+    expect(TSTATE_SIZE).toBeGreaterThan(4096); // a tld and four heap records
+    expect(TSTATE_SIZE).toBeLessThanOrEqual(8192); // one arena record
     expect(TSTATE_WORDS * 4).toBe(TSTATE_SIZE);
     expect(THREAD_STATE_COUNT).toBe(4);
   });
@@ -59,6 +71,7 @@ describe("thread-state record layout", () => {
     const i32 = arena();
     i32.fill(-1);
     const ts = 64;
+    i32.fill(-1);
     tstateInit(i32, ts, 7, 3);
     expect(tstateId(i32, ts)).toBe(7);
     expect(tstateInterpId(i32, ts)).toBe(3);
@@ -67,7 +80,7 @@ describe("thread-state record layout", () => {
     expect(tstateNext(i32, ts)).toBe(0);
     expect(tstatePrev(i32, ts)).toBe(0);
     const mi = tstateMimallocState(ts);
-    expect(mi).toBe(ts + 24);
+    expect(mi).toBe(ts + 256);
     expect(i32.subarray(mi >> 2, (mi + TSTATE_MIMALLOC_SIZE) >> 2).every((w) => w === 0)).toBe(true);
     // The words around the record are untouched.
     expect(i32[(ts >> 2) - 1]).toBe(-1);
@@ -77,7 +90,7 @@ describe("thread-state record layout", () => {
 
   it("writes each field at its named offset", () => {
     const i32 = arena();
-    const ts = 8;
+    const ts = 64;
     tstateInit(i32, ts, 0xfffffffe, 0);
     tstateSetThreadId(i32, ts, 0x80000001);
     tstateStoreState(i32, ts, ThreadState.SUSPENDED);
@@ -96,7 +109,7 @@ describe("thread-state record layout", () => {
 
   it("applies events through the state machine and leaves the state alone when one is refused", () => {
     const i32 = arena();
-    const ts = 16;
+    const ts = 64;
     tstateInit(i32, ts, 1, 0);
     expect(tstateTransition(i32, ts, "attach")).toBe(ThreadState.ATTACHED);
     expect(() => tstateTransition(i32, ts, "attach")).toThrow(ThreadStateTransitionError);
@@ -109,7 +122,7 @@ describe("thread-state record layout", () => {
 
   it("lets the stop-the-world thread park only a detached state", () => {
     const i32 = arena();
-    const ts = 16;
+    const ts = 64;
     tstateInit(i32, ts, 1, 0);
     tstateTransition(i32, ts, "attach");
     // park_detached_threads: CAS DETACHED -> SUSPENDED fails on an attached thread.
@@ -120,13 +133,13 @@ describe("thread-state record layout", () => {
   });
 
   it("validates records: NULL, misaligned, out of the arena, unknown state, self links", () => {
-    const i32 = arena(1024);
-    const ts = 8;
+    const i32 = arena(16384);
+    const ts = 64;
     tstateInit(i32, ts, 1, 0);
     expect(tstateIsValid(i32, ts)).toBe(true);
     expect(tstateIsValid(i32, 0)).toBe(false);
-    expect(tstateIsValid(i32, 12)).toBe(false);
-    expect(tstateIsValid(i32, 1024 - 8)).toBe(false);
+    expect(tstateIsValid(i32, 96)).toBe(false);
+    expect(tstateIsValid(i32, 16384 - 64)).toBe(false);
     i32[(ts + TSTATE_NEXT_OFFSET) >> 2] = ts;
     expect(tstateIsValid(i32, ts)).toBe(false);
     i32[(ts + TSTATE_NEXT_OFFSET) >> 2] = 0;
@@ -138,17 +151,17 @@ describe("thread-state record layout", () => {
   });
 
   it("guards its preconditions in debug builds", () => {
-    const i32 = arena(1024);
+    const i32 = arena(16384);
     expect(() => tstateInit(i32, 0, 1, 0)).toThrow("thread-state pointer must not be NULL");
-    expect(() => tstateInit(i32, 12, 1, 0)).toThrow("thread-state record must be 8-aligned");
-    expect(() => tstateInit(i32, 1016, 1, 0)).toThrow("thread-state record must lie inside the arena");
-    expect(() => tstateInit(i32, 8, 0, 0)).toThrow("thread-state id must be a nonzero uint32");
-    tstateInit(i32, 8, 1, 0);
-    expect(() => tstateSetNext(i32, 8, 8)).toThrow("a thread state must not link to itself");
+    expect(() => tstateInit(i32, 72, 1, 0)).toThrow("thread-state record must be 64-aligned");
+    expect(() => tstateInit(i32, 16384 - 64, 1, 0)).toThrow("thread-state record must lie inside the arena");
+    expect(() => tstateInit(i32, 64, 0, 0)).toThrow("thread-state id must be a nonzero uint32");
+    tstateInit(i32, 64, 1, 0);
+    expect(() => tstateSetNext(i32, 64, 64)).toThrow("a thread state must not link to itself");
   });
 
   it("keeps the rules when a worker attaches and detaches while the main thread parks and resumes", async () => {
-    const sab = new SharedArrayBuffer(4096);
+    const sab = new SharedArrayBuffer(16384);
     const i32 = new Int32Array(sab);
     const ts = 128;
     tstateInit(i32, ts, 1, 0);

@@ -32,3 +32,13 @@ export { BIN_COUNT, BIN_FULL, BIN_HUGE, binOf, binSize } from "./internal/layout
 export { HEAP_RECORD_SIZE, HEAP_USER, HEAP_USER_WORDS } from "./internal/layout/heap.ts";
 export { TLD_RECORD_SIZE } from "./internal/layout/tld.ts";
 export { RECORD_KIND_HEAP } from "./internal/arena.ts";
+export {
+  type HeapArea,
+  type HeapVisitor,
+  type VisitOptions,
+  VISIT_ALL_TAGS,
+  VISIT_MAX_BLOCKS,
+  visitAbandonedPool,
+  visitHeap,
+  visitTagWorldStopped,
+} from "./internal/visit.ts";

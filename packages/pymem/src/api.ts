@@ -1,5 +1,9 @@
+import type { FatalMemoryError } from "./internal/errors.ts";
+import type { AllocatorPreset } from "./internal/presets.ts";
+
 /**
- * Contracts of @ft/pymem: the allocator record that every domain holds and that hooks wrap.
+ * Contracts of @ft/pymem: the allocator record that every domain holds and that hooks wrap, the
+ * options of a PyMem, and the object layout the debug fills respect.
  * Only types live here; the implementation is under `src/internal/`.
  */
 
@@ -32,3 +36,37 @@ export interface Allocator<Ctx = unknown> {
  * domain than the one that allocated it is reported as a bad ID.
  */
 export type ApiId = "r" | "m" | "o";
+
+/** Options of `createPyMem` (`new PyMem`). */
+export interface PyMemOptions {
+  /**
+   * The allocator preset, as `PYTHONMALLOC` (the Node layer may read it from `FT_MALLOC` with
+   * `allocatorPresetFromEnv(process.env)`).
+   * @defaultValue "default"
+   */
+  readonly preset?: AllocatorPreset | string | undefined;
+  /**
+   * Debug blocks carry a serial number after the trailing pad (CPython's `PYMEM_DEBUG_SERIALNO`).
+   * @defaultValue false
+   */
+  readonly serialNumbers?: boolean;
+  /**
+   * Called with each {@link FatalMemoryError} before it is thrown: the Node layer can print
+   * `error.report` to stderr and abort the process, as CPython's fatal error does. When it returns,
+   * the error is thrown.
+   * @defaultValue none: the error is only thrown
+   */
+  readonly onFatal?: ((error: FatalMemoryError) => void) | undefined;
+}
+
+/**
+ * Where an object's header puts `ob_type` and how big the GC pre-header is: what CPython's
+ * `tstate_mimalloc_bind` needs to compute each heap's `debug_offset`. The object layout belongs to
+ * @ft/gc; the default is its free-threaded header.
+ */
+export interface ObjectLayout {
+  /** `offsetof(PyObject, ob_type)`: the bytes of `ob_tid`, flags and refcounts before it. */
+  readonly obTypeOffset: number;
+  /** Bytes of the GC pre-header (managed weakref and dict words) of GC_PRE objects. */
+  readonly preheaderSize: number;
+}

@@ -1,16 +1,22 @@
 /**
- * @ft/pymem: CPython's allocator domains (RAW / MEM / OBJ), allocator hooks and the debug
- * allocator, over @ft/mimalloc.
+ * @ft/pymem: CPython's allocator layer (`Objects/obmalloc.c`) over @ft/mimalloc — the domains
+ * RAW / MEM / OBJ and their allocators, get/set allocator, the debug hooks and their checks and
+ * dumps, the tracing hook (`tracemalloc`), and the per-thread mimalloc state (a tld, four tagged
+ * heaps and the current object heap) that routes MEM and OBJ allocations.
  *
- * First piece: the domain and heap-tag vocabulary, the `Allocator` contract, and the debug-block
- * layout (header, pads, fills, checks and CPython's dump text) as pure functions over a
- * `Uint8Array`. Domain tables, get/set allocator, the hook chain and the per-thread mimalloc state
- * come later.
+ * ```ts
+ * const pymem = createPyMem(arena, { preset: "debug" });        // one per thread
+ * const state = MimallocThreadState.init(arena, record, pool);  // in a thread-state record
+ * setCurrentThreadState(state);                                  // @ft/interp: on attach
+ * const p = pymem.malloc(16);                                    // PyMem_Malloc
+ * const op = pymem.objectMallocKind(HeapTag.GC, 32);             // a GC object's block
+ * ```
  *
  * @packageDocumentation
  */
 
-export type { Allocator, ApiId } from "./api.ts";
+export type { Allocator, ApiId, ObjectLayout, PyMemOptions } from "./api.ts";
+export { DefaultAllocatorContext } from "./internal/allocators.ts";
 export {
   type DebugDumpOptions,
   formatDebugDump,
@@ -19,6 +25,7 @@ export {
   TRACEMALLOC_HINT,
   type TracebackFrame,
 } from "./internal/debug-dump.ts";
+export { DebugContext } from "./internal/debug-hooks.ts";
 export {
   checkPads,
   DEBUG_API_ID_OFFSET,
@@ -40,7 +47,9 @@ export {
   decorateDebugBlock,
   fillData,
   heapDebugOffset,
+  isPtrFreed,
   markDebugBlockFreed,
+  objectIsFreed,
   PYMEM_CLEANBYTE,
   PYMEM_DEADBYTE,
   PYMEM_FORBIDDENBYTE,
@@ -58,6 +67,7 @@ export {
   domainApiId,
   domainName,
 } from "./internal/domain.ts";
+export { FatalMemoryError, NO_THREAD_STATE_MESSAGE, NoThreadStateError } from "./internal/errors.ts";
 export {
   checkHeapTag,
   HEAP_TAG_COUNT,
@@ -65,3 +75,52 @@ export {
   type HeapTagName,
   heapTagName,
 } from "./internal/heap-tags.ts";
+export {
+  ALLOCATOR_PRESETS,
+  type AllocatorPreset,
+  allocatorPresetFromEnv,
+  FT_MALLOC_ENV,
+  parseAllocatorPreset,
+  presetHasDebugHooks,
+} from "./internal/presets.ts";
+export { createPyMem, PyMem, type TracebackSource } from "./internal/pymem.ts";
+export {
+  currentThreadState,
+  DEFAULT_OBJECT_LAYOUT,
+  MimallocThreadState,
+  mimallocStateOf,
+  setCurrentThreadState,
+} from "./internal/thread-state.ts";
+export {
+  HEAP_DEBUG_OFFSET,
+  MIMALLOC_STATE_SIZE,
+  MTS_ALIGN,
+  MTS_CURRENT_OBJECT_HEAP,
+  MTS_HEADER_SIZE,
+  MTS_HEAPS_OFFSET,
+  MTS_POOL,
+  MTS_STATE_ABANDONED,
+  MTS_STATE_FREE,
+  MTS_STATE_LIVE,
+  MTS_THREAD_ID,
+  MTS_TLD_OFFSET,
+  MTS_XSTATE,
+  mimallocStateHeap,
+  mimallocStateTld,
+} from "./internal/thread-state-layout.ts";
+export {
+  DomainFilter,
+  Filter,
+  Frame,
+  formatSize,
+  Snapshot,
+  Statistic,
+  StatisticDiff,
+  type StatisticKey,
+  TRACEMALLOC_DEFAULT_DOMAIN,
+  TRACEMALLOC_MAX_NFRAME,
+  Trace,
+  Traceback,
+  Tracemalloc,
+  TracingContext,
+} from "./internal/tracemalloc.ts";

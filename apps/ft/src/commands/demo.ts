@@ -5,10 +5,11 @@
 import { layoutStep } from "../demo/layout.ts";
 import { sharedHeapStep } from "../demo/shared-heap.ts";
 import type { DemoContext, DemoStep } from "../demo/step.ts";
+import { subinterpreterStep } from "../demo/subinterpreter.ts";
 import { loadMimalloc } from "../runtime/mimalloc.ts";
 import { type Command, intOption, out } from "./command.ts";
 
-export const DEMO_STEPS: readonly DemoStep[] = [layoutStep, sharedHeapStep];
+export const DEMO_STEPS: readonly DemoStep[] = [layoutStep, sharedHeapStep, subinterpreterStep];
 
 export const demoCommand: Command = {
   name: "demo",

@@ -100,6 +100,92 @@ export class NotShareableError extends TypeError {
   }
 }
 
+/**
+ * A thread-state operation was refused: attaching a state that is attached, clearing from the
+ * wrong interpreter or while detached (gh-112723), using a state bound to another thread, … The
+ * message names the thread state, what was wrong and what is needed; nothing was changed.
+ */
+export class ThreadStateError extends Error {
+  static {
+    ThreadStateError.prototype.name = "ThreadStateError";
+  }
+}
+
+/** One thread state as a stop-the-world report shows it. */
+export interface ThreadStateReport {
+  /** The thread state's id. */
+  readonly id: number;
+  /** The arena thread id of the thread it is bound to (0 = unbound). */
+  readonly threadId: number;
+  /** Its interpreter's id. */
+  readonly interpId: number;
+  /** Its attach state when the pause gave up: `"ATTACHED"` for a thread that never reached a checkpoint. */
+  readonly state: string;
+}
+
+/**
+ * A stop-the-world request timed out: some attached threads did not reach a `checkpoint()`.
+ * The pause was undone (every parked thread resumed) before this was thrown.
+ */
+export class StopTheWorldError extends InterpreterError {
+  static {
+    StopTheWorldError.prototype.name = "StopTheWorldError";
+  }
+  /** The thread states that did not stop. */
+  readonly notStopped: readonly ThreadStateReport[];
+  /** How long the requester waited (ms). */
+  readonly timeoutMs: number;
+
+  constructor(scope: string, timeoutMs: number, notStopped: readonly ThreadStateReport[]) {
+    const who = notStopped
+      .map(
+        (t) => `thread state ${t.id} (thread ${t.threadId}, interpreter ${t.interpId}) is still ${t.state}`,
+      )
+      .join("; ");
+    super(
+      `stop-the-world of ${scope} timed out after ${timeoutMs} ms: ${who}: ` +
+        `${notStopped.length === 1 ? "it" : "they"} did not reach a checkpoint() (attached code must call checkpoint() regularly)`,
+    );
+    this.notStopped = notStopped;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A queue-related error happened (CPython's `QueueError`). */
+export class QueueError extends InterpreterError {
+  static {
+    QueueError.prototype.name = "QueueError";
+  }
+}
+
+/** A queue was not found: `"queue 3 not found"` (CPython's `QueueNotFoundError`). */
+export class QueueNotFoundError extends QueueError {
+  static {
+    QueueNotFoundError.prototype.name = "QueueNotFoundError";
+  }
+}
+
+/** `getNowait()` on an empty queue, or `get()` timed out: `"queue 3 is empty"` (CPython's `QueueEmpty`). */
+export class QueueEmpty extends QueueError {
+  static {
+    QueueEmpty.prototype.name = "QueueEmpty";
+  }
+}
+
+/** `putNowait()` on a full queue, or `put()` timed out: `"queue 3 is full"` (CPython's `QueueFull`). */
+export class QueueFull extends QueueError {
+  static {
+    QueueFull.prototype.name = "QueueFull";
+  }
+}
+
+/** The item's original interpreter was destroyed and it was put with `unbounditems: UNBOUND_ERROR`. */
+export class ItemInterpreterDestroyed extends QueueError {
+  static {
+    ItemInterpreterDestroyed.prototype.name = "ItemInterpreterDestroyed";
+  }
+}
+
 /** CPython's `ExecutionFailed.__init__` message: `formatted`, else `"name: msg"`, else the name or the message. */
 function executionFailedSummary(excinfo: ExcInfo): string {
   if (excinfo.formatted) return excinfo.formatted;

@@ -12,6 +12,7 @@
  *   SharedArrayBuffer; a typed array or DataView on    memoryview of a      yes (shared,
  *   a SharedArrayBuffer                                shared buffer        not copied)
  *   frozen plain array of shareable items, nested      tuple                yes
+ *   a Queue (its state is in the arena)                Queue                yes (by id)
  *   array that is not frozen                           list                 no
  *   ArrayBuffer and views on it                        bytearray (mutable)  no
  *   symbol, function, plain object, Map, Set, Date,    dict, set, function, no
@@ -23,6 +24,16 @@
  * CPython does not allow: a copy silently diverges.)
  */
 import { NotShareableError } from "./errors.ts";
+
+/**
+ * Objects whose state lives in shared memory and that cross interpreters as a reference to it
+ * (queues) carry this brand: `obj[SHAREABLE_BRAND] === true`.
+ */
+export const SHAREABLE_BRAND: unique symbol = Symbol("ft.shareable");
+
+function isBranded(obj: object): boolean {
+  return (obj as { [SHAREABLE_BRAND]?: unknown })[SHAREABLE_BRAND] === true;
+}
 
 /** True when `value` may cross interpreters (see the table above). Never throws. */
 export function isShareable(value: unknown): boolean {
@@ -81,6 +92,7 @@ function findUnshareable(value: unknown, path: unknown[]): string | undefined {
     }
     return undefined;
   }
+  if (isBranded(obj)) return undefined;
   return unsupported(obj);
 }
 

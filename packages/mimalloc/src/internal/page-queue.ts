@@ -420,7 +420,10 @@ function heapDelayedFree(a: Arena, heap: number): void {
   while (page !== 0) {
     const pi = page >>> 2;
     const next = u32[pi + PAGE_NEXT]!;
-    if ((Atomics.load(u32, pi + PAGE_XTHREAD_FREE) & THREAD_FREE_PTR_MASK) !== 0) pageUnfull(a, heap, page);
+    // `localFree` too: block visiting (visit.ts) may have collected the remote frees already.
+    if ((Atomics.load(u32, pi + PAGE_XTHREAD_FREE) & THREAD_FREE_PTR_MASK) !== 0 || u32[pi + PAGE_LOCAL_FREE] !== 0) {
+      pageUnfull(a, heap, page);
+    }
     page = next;
   }
 }

@@ -194,7 +194,7 @@ export type DebugBlockFaultKind = "freed" | "bad-id" | "bad-leading-pad" | "bad-
 /** A broken debug block: what {@link checkPads} found, with CPython's wording in `message`. */
 export type DebugBlockFault =
   | {
-      /** The whole header is DEADBYTE: the block was already freed (use after free, double free). */
+      /** The API id and leading pad are DEADBYTE: the block was already freed (use after free, double free). */
       readonly kind: "freed";
       readonly p: number;
       readonly message: string;
@@ -232,7 +232,7 @@ export type DebugBlockFault =
 /**
  * Check a debug block as CPython's `_PyMem_DebugCheckAddress` does, in the same order: the API id
  * (when `apiId` is given), then the leading pad (before trusting the size), then the trailing pad.
- * A block whose whole header is DEADBYTE is reported as `freed` before anything else.
+ * A block whose API id and leading pad are DEADBYTE is reported as `freed` before anything else.
  *
  * @returns `null` for a sound block, else the first fault found. Never throws on corrupt data:
  *   a size that points past the buffer is reported as a bad trailing pad.
@@ -295,8 +295,13 @@ export function badTrailingOffsets(u8: Uint8Array, tail: number): number[] {
   return bad;
 }
 
+/**
+ * Whether the block at `q` was freed: its API id and leading pad are DEADBYTE. (The size word is
+ * not looked at: once the block is back in the wrapped allocator, its free list link overwrites
+ * the first word of the block.)
+ */
 function isDeadHeader(u8: Uint8Array, q: number): boolean {
-  for (let i = 0; i < DEBUG_HEADER_SIZE; ++i) {
+  for (let i = DEBUG_API_ID_OFFSET; i < DEBUG_HEADER_SIZE; ++i) {
     if (u8[q + i] !== PYMEM_DEADBYTE) return false;
   }
   return true;
@@ -315,4 +320,27 @@ function readSizeT(u8: Uint8Array, at: number): number {
   let n = 0;
   for (let i = 0; i < DEBUG_WORD_SIZE; ++i) n = n * 256 + (at + i < u8.length ? u8[at + i] : 0);
   return n;
+}
+
+/**
+ * CPython's `_PyMem_IsPtrFreed` for ft's 32-bit pointers: NULL, or a pointer made of debug fill
+ * bytes — one read from uninitialised (CLEANBYTE), freed (DEADBYTE) or pad (FORBIDDENBYTE) memory.
+ */
+export function isPtrFreed(ptr: number): boolean {
+  return ptr === 0 || ptr === 0xcdcdcdcd || ptr === 0xdddddddd || ptr === 0xfdfdfdfd;
+}
+
+/**
+ * CPython's `_PyObject_IsFreed`: whether the object at `op` looks freed or never initialised —
+ * `op` itself or its `ob_type` word (little-endian u32 at `op + obTypeOffset`) is
+ * {@link isPtrFreed}. A debugging aid for dumps and assertions, as CPython's.
+ *
+ * @param obTypeOffset - where the header keeps `ob_type` (@ft/gc's `OB_TYPE_OFFSET`). @defaultValue 16
+ */
+export function objectIsFreed(u8: Uint8Array, op: number, obTypeOffset = 16): boolean {
+  if (isPtrFreed(op)) return true;
+  const at = op + obTypeOffset;
+  if (at < 0 || at + 4 > u8.length) return true;
+  const type = (u8[at]! | (u8[at + 1]! << 8) | (u8[at + 2]! << 16) | (u8[at + 3]! << 24)) >>> 0;
+  return isPtrFreed(type);
 }

@@ -7,6 +7,9 @@ import { allocSuite } from "./alloc.ts";
 import { allocMemSuite } from "./alloc-mem.ts";
 import { allocMt1Suite, allocMt2Suite } from "./alloc-mt.ts";
 import { allocXtSuite } from "./alloc-xt.ts";
+import { interpSuite } from "./interp.ts";
+import { pymemSuite } from "./pymem.ts";
+import { visitSuite } from "./visit.ts";
 
 export const SUITES: readonly Suite[] = [
   allocSuite,
@@ -14,6 +17,9 @@ export const SUITES: readonly Suite[] = [
   allocMt2Suite,
   allocXtSuite,
   allocMemSuite,
+  visitSuite,
+  pymemSuite,
+  interpSuite,
 ];
 
 export interface RegisteredCase {

@@ -1,0 +1,202 @@
+/**
+ * The per-thread mimalloc state (CPython's `_mimalloc_thread_state`, bound by `tstate_mimalloc_bind`
+ * in `Python/pystate.c`) and the calling thread's current state.
+ *
+ * The state lives in an arena record (layout: `thread-state-layout.ts`); a {@link MimallocThreadState}
+ * is this thread's handle on it, holding the heap handles its owner allocates through. The current
+ * state is a module variable, so each worker has its own: @ft/interp sets it when a thread state
+ * attaches and clears it when it detaches. The MEM and OBJ domains allocate from it.
+ */
+import type { Arena, Heap } from "@ft/mimalloc";
+import type { ObjectLayout } from "../api.ts";
+import { heapDebugOffset } from "./debug-layout.ts";
+import { checkHeapTag, HEAP_TAG_COUNT, HeapTag } from "./heap-tags.ts";
+import {
+  HEAP_DEBUG_OFFSET,
+  MIMALLOC_STATE_SIZE,
+  MTS_ALIGN,
+  MTS_CURRENT_OBJECT_HEAP,
+  MTS_POOL,
+  MTS_STATE_ABANDONED,
+  MTS_STATE_FREE,
+  MTS_STATE_LIVE,
+  MTS_THREAD_ID,
+  MTS_XSTATE,
+  mimallocStateHeap,
+  mimallocStateTld,
+} from "./thread-state-layout.ts";
+
+/** @ft/gc's free-threaded object header: `ob_type` at byte 16, a two-word (8-byte) pre-header. */
+export const DEFAULT_OBJECT_LAYOUT: ObjectLayout = Object.freeze({ obTypeOffset: 16, preheaderSize: 8 });
+
+/**
+ * A thread's handle on its per-thread mimalloc state: one tld and four heaps tagged MEM, OBJECT,
+ * GC and GC_PRE, plus the current object heap, in an arena record. Only the owner (the thread that
+ * called {@link MimallocThreadState.init}) allocates through it; any thread may free its blocks,
+ * and any thread may {@link MimallocThreadState.abandon} it once the owner no longer runs.
+ */
+export class MimallocThreadState {
+  /** The owner's arena handle. */
+  readonly arena: Arena;
+  /** Byte offset of the state record (MIMALLOC_STATE_SIZE bytes, 64-aligned). */
+  readonly record: number;
+  /** Byte offset of the tld record inside it. */
+  readonly tld: number;
+  /** The MEM heap (tag 0), kept apart for the MEM domain's fast path. */
+  readonly memHeap: Heap;
+  /** Heap handles by tag. */
+  readonly heaps: readonly Heap[];
+  /** Word index (into `arena.u32`) of the current object heap's tag. */
+  readonly currentObjectHeapIndex: number;
+
+  private constructor(arena: Arena, record: number, heaps: Heap[]) {
+    this.arena = arena;
+    this.record = record;
+    this.tld = mimallocStateTld(record);
+    this.heaps = heaps;
+    this.memHeap = heaps[HeapTag.MEM]!;
+    this.currentObjectHeapIndex = (record >>> 2) + MTS_CURRENT_OBJECT_HEAP;
+  }
+
+  /**
+   * Initialise the state in `record` (MIMALLOC_STATE_SIZE bytes, 64-aligned, e.g. inside a
+   * thread-state record) for the CALLING thread, bound to abandoned pool `pool`: one tld and four
+   * heaps tagged MEM=0, OBJECT=1, GC=2, GC_PRE=3, each with CPython's `debug_offset`; the current
+   * object heap is OBJECT. CPython's `tstate_mimalloc_bind`.
+   *
+   * @param layout - the object header, for the heaps' debug offsets. @defaultValue DEFAULT_OBJECT_LAYOUT
+   * @throws RangeError when `record` is not a 64-aligned record offset or `pool` is not a pool.
+   * @throws Error when `record` holds a live state (abandon it first).
+   */
+  static init(
+    arena: Arena,
+    record: number,
+    pool: number,
+    layout: ObjectLayout = DEFAULT_OBJECT_LAYOUT,
+  ): MimallocThreadState {
+    if (typeof record !== "number" || !Number.isInteger(record) || record <= 0 || record % MTS_ALIGN !== 0) {
+      throw new RangeError(
+        `MimallocThreadState.init: record must be a 64-aligned arena offset, got ${String(record)}`,
+      );
+    }
+    arena.ensureView(record + MIMALLOC_STATE_SIZE);
+    const w = record >>> 2;
+    if (Atomics.load(arena.u32, w + MTS_XSTATE) === MTS_STATE_LIVE) {
+      throw new Error(
+        `MimallocThreadState.init: record ${record} holds a live state of thread ` +
+          `${arena.u32[w + MTS_THREAD_ID]}; abandon it first`,
+      );
+    }
+    const tld = mimallocStateTld(record);
+    arena.tldInit(tld, pool, true); // validates the record area and the pool
+    const heaps: Heap[] = [];
+    for (let tag = 0; tag < HEAP_TAG_COUNT; tag++) {
+      const heapRecord = mimallocStateHeap(record, tag as HeapTag);
+      heaps.push(arena.heapInit(heapRecord, tld, tag));
+      // CPython: heaps[i].debug_offset, block-relative, with the debug header counted.
+      arena.u32[(heapRecord >>> 2) + HEAP_DEBUG_OFFSET] = heapDebugOffset(
+        tag as HeapTag,
+        layout.obTypeOffset,
+        layout.preheaderSize,
+        true,
+      );
+    }
+    const u32 = arena.u32;
+    u32[w + MTS_CURRENT_OBJECT_HEAP] = HeapTag.OBJECT;
+    u32[w + MTS_THREAD_ID] = arena.threadId;
+    u32[w + MTS_POOL] = pool;
+    Atomics.store(u32, w + MTS_XSTATE, MTS_STATE_LIVE); // publishes the fields above
+    return new MimallocThreadState(arena, record, heaps);
+  }
+
+  /**
+   * Abandon the heaps of the state in `record` into its pool, from ANY thread: the owner no longer
+   * runs (it exited, was terminated, or is done with the state). Its live blocks stay valid, and a
+   * thread whose tld is bound to the same pool reclaims their pages into its heap with the same
+   * tag. CPython's `_PyThreadState_ClearMimallocHeaps`. Abandoning twice does nothing.
+   *
+   * @throws RangeError when `record` holds no state.
+   */
+  static abandon(arena: Arena, record: number): void {
+    if (typeof record !== "number" || !Number.isInteger(record) || record <= 0 || record % MTS_ALIGN !== 0) {
+      throw new RangeError(
+        `MimallocThreadState.abandon: record must be a 64-aligned arena offset, got ${String(record)}`,
+      );
+    }
+    arena.ensureView(record + MIMALLOC_STATE_SIZE);
+    const xstate = (record >>> 2) + MTS_XSTATE;
+    const seen = Atomics.compareExchange(arena.u32, xstate, MTS_STATE_LIVE, MTS_STATE_ABANDONED);
+    if (seen === MTS_STATE_ABANDONED) return;
+    if (seen !== MTS_STATE_LIVE) {
+      throw new RangeError(`MimallocThreadState.abandon: record ${record} holds no mimalloc thread state`);
+    }
+    if (current !== null && current.record === record && current.arena.buffer === arena.buffer)
+      current = null;
+    arena.abandonTld(mimallocStateTld(record));
+  }
+
+  /** The heap with `tag`. @throws as `checkHeapTag` for a tag out of range. */
+  heap(tag: HeapTag): Heap {
+    return this.heaps[checkHeapTag(tag)]!;
+  }
+
+  /** The tag of the heap that OBJ-domain allocations go to (OBJECT unless set otherwise). */
+  get currentObjectHeap(): HeapTag {
+    return this.arena.u32[this.currentObjectHeapIndex] as HeapTag;
+  }
+
+  set currentObjectHeap(tag: HeapTag) {
+    if (tag !== HeapTag.OBJECT && tag !== HeapTag.GC && tag !== HeapTag.GC_PRE) {
+      throw new RangeError(
+        `currentObjectHeap: objects go to OBJECT (1), GC (2) or GC_PRE (3), got ${String(tag)}`,
+      );
+    }
+    this.arena.u32[this.currentObjectHeapIndex] = tag;
+  }
+
+  /** The heap that OBJ-domain allocations go to now. */
+  currentObjectHeapHandle(): Heap {
+    return this.heaps[this.arena.u32[this.currentObjectHeapIndex]!]!;
+  }
+
+  /** CPython's `debug_offset` of the heap with `tag` (block-relative, debug header counted). */
+  debugOffset(tag: HeapTag): number {
+    return this.arena.u32[(mimallocStateHeap(this.record, checkHeapTag(tag)) >>> 2) + HEAP_DEBUG_OFFSET]!;
+  }
+
+  /** Whether the record is still live (not abandoned). */
+  get live(): boolean {
+    return Atomics.load(this.arena.u32, (this.record >>> 2) + MTS_XSTATE) === MTS_STATE_LIVE;
+  }
+}
+
+/** The state of the record at `record`: FREE (0), LIVE (1) or ABANDONED (2). */
+export function mimallocStateOf(arena: Arena, record: number): number {
+  arena.ensureView(record + MIMALLOC_STATE_SIZE);
+  const state = Atomics.load(arena.u32, (record >>> 2) + MTS_XSTATE);
+  return state === MTS_STATE_LIVE || state === MTS_STATE_ABANDONED ? state : MTS_STATE_FREE;
+}
+
+// ------------------------------------------------------------------------------- current state
+
+/** The calling thread's current state; a module variable, so each worker has its own. */
+let current: MimallocThreadState | null = null;
+
+/**
+ * Make `state` the calling thread's current state (or clear it with `null`). @ft/interp calls it
+ * when a thread state attaches and detaches. The state must belong to the calling thread.
+ */
+export function setCurrentThreadState(state: MimallocThreadState | null): void {
+  if (state !== null && !(state instanceof MimallocThreadState)) {
+    throw new TypeError("setCurrentThreadState: expected a MimallocThreadState or null");
+  }
+  if (state !== null && !state.live) {
+    throw new Error(`setCurrentThreadState: the state in record ${state.record} was abandoned`);
+  }
+  current = state;
+}
+
+/** The calling thread's current state, or `null` when no thread state is attached. */
+export function currentThreadState(): MimallocThreadState | null {
+  return current;
+}
