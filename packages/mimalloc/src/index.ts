@@ -31,6 +31,7 @@ export {
 export { BIN_COUNT, BIN_FULL, BIN_HUGE, binOf, binSize } from "./internal/layout/size-class.ts";
 export { HEAP_RECORD_SIZE, HEAP_USER, HEAP_USER_WORDS } from "./internal/layout/heap.ts";
 export { TLD_RECORD_SIZE } from "./internal/layout/tld.ts";
+export { POOL_RECORD_SIZE } from "./internal/layout/arena.ts";
 export { RECORD_KIND_HEAP } from "./internal/arena.ts";
 export {
   type HeapArea,

@@ -94,3 +94,33 @@ describe("abandoned pools and tags", () => {
     a.check();
   });
 });
+
+describe("pool destroy and tags of blocks", () => {
+  it("tagOf names the tag of the heap a block came from", () => {
+    const a = Arena.create({ maxBytes: 128 << 20, checks: true });
+    const h = a.heapNew(9);
+    const p = h.malloc(40);
+    expect(a.tagOf(p)).toBe(9);
+    expect(a.tagOf(a.malloc(40))).toBe(0);
+    expect(() => a.tagOf(12)).toThrow(/tagOf: pointer 0xc points into the arena header/);
+  });
+
+  it("poolDestroy frees every segment abandoned into the pool, and only those", () => {
+    const a = Arena.create({ maxBytes: 256 << 20, checks: true });
+    const doomed = a.poolNew();
+    const kept = a.poolNew();
+    const t1 = a.tldNew(doomed);
+    fill(a, a.heapNew(0, t1), 3000, 200, 1);
+    const t2 = a.tldNew(kept);
+    const survivors = fill(a, a.heapNew(0, t2), 100, 200, 2);
+    a.abandonTld(t1);
+    a.abandonTld(t2);
+    expect(a.stats().segments.abandoned).toBe(2);
+    expect(a.poolDestroy(doomed)).toBe(1);
+    expect(a.stats().segments.abandoned).toBe(1);
+    for (const p of survivors) expect(a.u8[p]).toBe(2);
+    expect(() => a.poolDestroy(a.defaultPool)).toThrow(/default pool cannot be destroyed/);
+    expect(() => a.poolDestroy(doomed)).toThrow(/is not a pool record/);
+    a.check();
+  });
+});

@@ -19,7 +19,7 @@
  */
 import type { Arena } from "./arena.ts";
 import { RECORD_KIND_HEAP } from "./arena.ts";
-import { AH_XALL_TLDS, AH_XRECORD_LOCK, POOL_XCOUNT, SEGSTATE_ABANDONED, SEGSTATE_HUGE_CONT, SEGSTATE_FREE } from "./layout/arena.ts";
+import { AH_XALL_TLDS, AH_XRECORD_LOCK, POOL_XCOUNT, SEGSTATE_ABANDONED, SEGSTATE_CLAIMING, SEGSTATE_FREE, SEGSTATE_HUGE_CONT } from "./layout/arena.ts";
 import { EMPTY_PAGE } from "./layout/arena.ts";
 import { SEGMENT_SIZE, SMALL_WSIZE_MAX, } from "./layout/constants.ts";
 import { HEAP_DIRECT, HEAP_NEXT, HEAP_PAGE_COUNT, HEAP_QUEUES, HEAP_RETIRED_MAX, HEAP_RETIRED_MIN, QUEUE_WORDS } from "./layout/heap.ts";
@@ -269,4 +269,34 @@ function hasHeapsForTags(a: Arena, tld: number, segment: number): boolean {
     if (u32[(tld >>> 2) + TLD_HEAP_BY_TAG + tag] === 0) ok = false;
   });
   return ok;
+}
+
+/**
+ * Free every segment abandoned into `pool`, live blocks and all (for `poolDestroy`). Each segment
+ * is claimed with a CAS first, so a concurrent reclaim (which the precondition rules out) could not
+ * take it at the same time.
+ */
+export function poolFreeSegments(a: Arena, pool: number): number {
+  let u32 = a.u32;
+  const max = a.maxSegments;
+  let freed = 0;
+  for (let index = 1; index < max; index++) {
+    if (Atomics.load(u32, segmentTableIndex(index)) !== SEGSTATE_ABANDONED) continue;
+    ensureBuffer(a, (index + 1) * SEGMENT_SIZE);
+    u32 = a.u32;
+    const segment = index * SEGMENT_SIZE;
+    const s = segment >>> 2;
+    if (u32[s + SEG_POOL] !== pool) continue;
+    if (Atomics.compareExchange(u32, segmentTableIndex(index), SEGSTATE_ABANDONED, SEGSTATE_CLAIMING) !== SEGSTATE_ABANDONED) continue;
+    segmentForEachPage(a, segment, (page) => {
+      const pi = page >>> 2;
+      Atomics.store(u32, pi + PAGE_XTHREAD_FREE, 0);
+      segmentsPageFree(a, page, true);
+    });
+    Atomics.sub(u32, (pool >>> 2) + POOL_XCOUNT, 1);
+    u32[s + SEG_TLD] = 0;
+    segmentFree(a, segment);
+    freed++;
+  }
+  return freed;
 }

@@ -48,6 +48,8 @@ import {
   HEAP_FLAG_DESTROYED_MASK,
 } from "./layout/heap.ts";
 import {
+  PAGE_FLAG_TAG_MASK,
+  PAGE_FLAG_TAG_SHIFT,
   PAGE_FLAG_IN_FULL_MASK,
   PAGE_FLAG_IN_USE_MASK,
   PAGE_XHEAP,
@@ -79,9 +81,9 @@ import {
 } from "./layout/tld.ts";
 import { checkAlignment, checkSize, checkTag, HeapCorruptionError } from "./errors.ts";
 import { heapAbsorb, heapCollect, heapDestroyPages, heapUnlink, mallocGeneric, mallocSmallCollect, pageRetire, pageUnfull } from "./page-queue.ts";
-import { abandonThread, abandonTld, releaseTldRecords, tryReclaim } from "./abandon.ts";
+import { abandonThread, abandonTld, poolFreeSegments, releaseTldRecords, tryReclaim } from "./abandon.ts";
 import { type ArenaStats, arenaStats, checkArena } from "./check.ts";
-import { freeGeneric, usableSizeOf } from "./free.ts";
+import { freeGeneric, pageOfPointer, usableSizeOf } from "./free.ts";
 
 /** Options of `Arena.create`. */
 export interface ArenaOptions {
@@ -266,6 +268,12 @@ export class Arena {
   /** Bytes usable in the block at `p` (at least what was requested). */
   usableSize(p: number): number {
     return usableSizeOf(this, p);
+  }
+
+  /** The tag (0–15) of the page holding block `p`: the tag of the heap it was allocated from. */
+  tagOf(p: number): number {
+    const page = pageOfPointer(this, p, "tagOf");
+    return (this.u32[(page >>> 2) + PAGE_FLAGS]! & PAGE_FLAG_TAG_MASK) >>> PAGE_FLAG_TAG_SHIFT;
   }
 
   // ---------------------------------------------------------------- threads, checks, statistics
@@ -467,6 +475,21 @@ export class Arena {
     return pool;
   }
 
+  /**
+   * Destroy an abandoned pool (CPython: a finalized interpreter's): every segment abandoned into it
+   * is freed with whatever blocks it still holds, then the pool record. Precondition: no tld bound
+   * to the pool is live (every thread of the interpreter is gone). Returns the segments freed.
+   */
+  poolDestroy(pool: number): number {
+    this.checkAttached("poolDestroy");
+    if (pool === DEFAULT_POOL) throw new Error("poolDestroy: the default pool cannot be destroyed");
+    checkPool("poolDestroy", this, pool);
+    const freed = poolFreeSegments(this, pool);
+    this.u32[(pool >>> 2) + POOL_ID] = 0; // no longer a pool: later uses of the offset are refused
+    this.recordFree(pool, POOL_RECORD_SIZE);
+    return freed;
+  }
+
   /** The arena's default abandoned pool. */
   get defaultPool(): number {
     return DEFAULT_POOL;
@@ -557,8 +580,9 @@ function checkTldRecord(fn: string, a: Arena, tld: unknown): asserts tld is numb
 /** Throws unless `pool` is the default pool or a pool record. */
 function checkPool(fn: string, a: Arena, pool: unknown): asserts pool is number {
   if (pool === DEFAULT_POOL) return;
-  checkRecord(fn, pool, POOL_RECORD_SIZE);
-  if (pool % 64 !== 0 || a.u32[(pool >>> 2) + POOL_ID] === 0) throw new RangeError(`${fn}: ${pool} is not a pool record`);
+  if (typeof pool !== "number" || !Number.isInteger(pool) || pool % 64 !== 0 || pool < RECORD_AREA_START || pool + POOL_RECORD_SIZE > SEGMENT_SIZE || a.u32[(pool >>> 2) + POOL_ID] === 0) {
+    throw new RangeError(`${fn}: pool ${String(pool)} is not a pool record`);
+  }
 }
 
 export function recordKindOf(size: number): number {
