@@ -221,7 +221,7 @@ describe("heaps (test-api heap_destroy / heap_delete)", () => {
     }
     h.delete();
     a.check();
-    ps.forEach((p, i) => expect(a.u8[p]).toBe(i & 0xff));
+    for (const [i, p] of ps.entries()) expect(a.u8[p]).toBe(i & 0xff);
     for (const p of ps) a.free(p);
     a.check();
   });

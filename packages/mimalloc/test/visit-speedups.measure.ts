@@ -5,6 +5,9 @@
 //   npx esbuild test/visit-speedups.measure.ts --bundle --platform=node --format=esm \
 //     --define:__DEBUG__=false --minify-syntax --outfile=/tmp/visit-speedups.mjs && node /tmp/visit-speedups.mjs
 //
+// Arguments pick groups: cases (empty, single, full), map (mixed / sparse / dense pages), cache
+// (heap sizes), index (block-index methods); none runs all (~3 min).
+//
 // Every variant walks the same pages (a heap of 128 pages per shape, frees in random order) in
 // interleaved rounds; the figure is the median over rounds of live blocks visited per second with
 // a trivial block visitor.

@@ -44,7 +44,7 @@
  * cache miss per free block, which is what a visit of a mixed page waits for. So a page that
  * needs a map waits for the next one, and both maps are built in one loop that follows one list
  * of each page (`pagesFreeMaps2`): two misses in flight instead of one, 1.4–1.8× on mixed pages
- * of a heap larger than L2 (VISITING.md has the measurements of every case above). The free maps
+ * of a heap larger than L2 (the README's "Visiting blocks" section has the measurements of every case above). The free maps
  * are per thread and per nesting depth (a visitor may start another walk).
  *
  * `plain: true` walks every page the pre-patch way instead (a byte per block, a division per free

@@ -93,7 +93,7 @@ if (d.mode === "stress") {
   parentPort!.postMessage({ threadId: a.threadId });
   const mine: number[] = [];
   const heap = a.heapNew(0);
-  for (let n = 0; ; n++) {
+  for (;;) {
     const r = rnd() % 100;
     if (r < 45 || mine.length === 0) mine.push(allocItems(1 + (rnd() % 40)));
     else if (r < 80) freeItems(mine.splice(rnd() % mine.length, 1)[0]!);

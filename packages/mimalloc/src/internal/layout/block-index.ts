@@ -14,7 +14,7 @@
  * is exact (no rounding: `Math.imul` is the 32-bit product), where mimalloc's fast divide
  * (`shift = ceil(log2 d)`, `magic = floor(2^32·(2^shift − d)/d) + 1`,
  * `q = ((n·magic >> 32) + n) >> shift`) needs a 52-bit product, which in JavaScript means float
- * multiplies, a floor and a conversion. Measured on the visitor's free-map build (see VISITING.md):
+ * multiplies, a floor and a conversion. Measured on the visitor's free-map build (see "Visiting blocks" in the README):
  * this form is the fastest of the exact ones.
  *
  * An offset that is not a block start gives a wrong index; the visitor checks
