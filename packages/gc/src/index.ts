@@ -1,14 +1,64 @@
 /**
- * @ft/gc: free-threaded objects in the shared arena (header, biased refcounting, types) and
- * CPython's stop-the-world cycle collector that finds them by walking the GC-tagged heaps.
+ * @ft/gc: free-threaded objects in the shared arena (header, biased refcounting, types laid out
+ * in the arena) and CPython's stop-the-world cycle collector that finds them by walking the
+ * GC-tagged heaps of every thread state and the interpreter's abandoned pool.
  *
- * First piece: the object header layout (byte offsets, gc bits, shared-refcount encoding,
- * pre-header) with its accessors, and the arithmetic between a block and the object in it. Types,
- * tracking, refcount operations and the collector come later.
+ * ```ts
+ * const space = createStandaloneSpace();          // or objectSpaceFor(runtime) under @ft/interp
+ * const a = space.newList(), b = space.newList();
+ * space.listAppend(a, b); space.listAppend(b, a); // a cycle
+ * space.decref(a); space.decref(b);
+ * collect(space);                                  // 2
+ * ```
  *
  * @packageDocumentation
  */
 
+export { type ObjectAllocator, pymemAllocator } from "./internal/allocator.ts";
+export { AssertionError } from "./internal/assert.ts";
+export {
+  registerTypeBehaviour,
+  registerWeakrefCallback,
+  type TypeBehaviour,
+  type WeakrefCallback,
+} from "./internal/behaviours.ts";
+export {
+  type CollectionInfo,
+  collect,
+  freeze,
+  GcReason,
+  getFreezeCount,
+  getObjects,
+  NUM_GENERATIONS,
+  unfreeze,
+  validateObjects,
+  visitObjects,
+  visitObjectsWorldStopped,
+} from "./internal/collector.ts";
+export {
+  DEBUG_COLLECTABLE,
+  DEBUG_LEAK,
+  DEBUG_SAVEALL,
+  DEBUG_STATS,
+  DEBUG_UNCOLLECTABLE,
+  DEFAULT_THRESHOLD0,
+  GC_STATE_SIZE,
+  GS_DEBUG,
+  GS_ENABLED,
+  GS_GARBAGE,
+  GS_LONG_LIVED_TOTAL,
+  GS_OLD0_COUNT,
+  GS_OLD1_COUNT,
+  GS_STATS,
+  GS_STATS_WORDS,
+  GS_THRESHOLD0,
+  GS_THRESHOLD1,
+  GS_THRESHOLD2,
+  GS_XYOUNG_COUNT,
+  LOCAL_ALLOC_COUNT_THRESHOLD,
+} from "./internal/gc-state-layout.ts";
+export type { GcHost } from "./internal/host.ts";
+export { type InterpSpaceOptions, objectSpaceFor } from "./internal/interp-host.ts";
 export {
   GC_ALIVE_BIT,
   GC_ALIVE_MASK,
@@ -83,3 +133,32 @@ export {
   refSharedState,
   UNOWNED_TID,
 } from "./internal/object-layout.ts";
+export {
+  BuiltinType,
+  type ClassOptions,
+  ObjectError,
+  ObjectSpace,
+  type UnraisableHook,
+} from "./internal/space.ts";
+export {
+  abandonStandaloneThread,
+  attachStandaloneSpace,
+  createStandaloneSpace,
+  type StandaloneOptions,
+  standaloneThreadState,
+} from "./internal/standalone.ts";
+export {
+  TPFLAGS_HAS_FINALIZE,
+  TPFLAGS_HAS_LEGACY_DEL,
+  TPFLAGS_HAVE_GC,
+  TPFLAGS_HEAPTYPE,
+  TPFLAGS_MANAGED_DICT,
+  TPFLAGS_MANAGED_WEAKREF,
+  TPFLAGS_PREHEADER,
+  TYPE_OBJECT_SIZE,
+  TypeKind,
+  tpBasicSize,
+  tpFlags,
+  tpKind,
+  tpRefmap,
+} from "./internal/type-layout.ts";

@@ -10,6 +10,7 @@ import { allocXtSuite } from "./alloc-xt.ts";
 import { interpSuite } from "./interp.ts";
 import { pymemSuite } from "./pymem.ts";
 import { visitSuite } from "./visit.ts";
+import { gcSuite } from "./gc.ts";
 
 export const SUITES: readonly Suite[] = [
   allocSuite,
@@ -20,6 +21,7 @@ export const SUITES: readonly Suite[] = [
   visitSuite,
   pymemSuite,
   interpSuite,
+  gcSuite,
 ];
 
 export interface RegisteredCase {

@@ -1,0 +1,25 @@
+/**
+ * What the collector needs from the runtime around it, kept to one small interface so that the
+ * core runs the same under @ft/interp (many threads, stop-the-world per interpreter), alone in one
+ * thread, or in GIL mode (no stop-the-world):
+ *
+ *   stopTheWorld / startTheWorld    `_PyEval_StopTheWorld(interp)` / `_PyEval_StartTheWorld`
+ *   threadHeapsWorldStopped(out)    for each thread state of the interpreter with live heaps:
+ *                                   its tld (whose GC and GC_PRE heaps are visited) and owner id
+ *   pool                            the interpreter's abandoned pool (dead threads' pages)
+ */
+export interface GcHost {
+  /** True when there is no stop-the-world (GIL mode, or one thread): the two calls do nothing. */
+  readonly gil: boolean;
+  /** Stop every other thread of the interpreter; returns when none runs. */
+  stopTheWorld(): void;
+  /** Let them run again. */
+  startTheWorld(): void;
+  /**
+   * Push `tld, ownerThreadId` pairs onto `out`, one per thread state of the interpreter whose
+   * heaps are live (not abandoned). Called with the world stopped.
+   */
+  threadHeapsWorldStopped(out: number[]): void;
+  /** The interpreter's abandoned pool (visited for the GC tags); 0 when there is none. */
+  readonly pool: number;
+}

@@ -1,0 +1,121 @@
+/**
+ * The collector under @ft/interp: the gc state sits in the interpreter record's collector region,
+ * "stop the world" is the interpreter's stop-the-world (attached threads stop at `checkpoint()`),
+ * the heaps are those of every thread state of the interpreter whose mimalloc state is live, and
+ * the pool is the interpreter's abandoned pool (exited and terminated workers' pages: never
+ * another interpreter's). The thread-state clear hook merges the cleared thread's refcount queue.
+ */
+import {
+  INTERP_GC_OFFSET,
+  registerRuntimeHooks,
+  type Runtime,
+  type ThreadStateHandle,
+  tstateMimallocState,
+  tstateThreadId,
+} from "@ft/interp";
+import {
+  createPyMem,
+  MTS_POOL,
+  MTS_STATE_LIVE,
+  MTS_THREAD_ID,
+  MTS_XSTATE,
+  mimallocStateTld,
+  type PyMem,
+} from "@ft/pymem";
+import { pymemAllocator } from "./allocator.ts";
+import { collect, GcReason } from "./collector.ts";
+import type { GcHost } from "./host.ts";
+import { ObjectSpace } from "./space.ts";
+
+class InterpHost implements GcHost {
+  readonly gil = false;
+  constructor(
+    readonly runtime: Runtime,
+    readonly interp: number,
+    readonly interpId: number,
+    readonly pool: number,
+  ) {}
+  stopTheWorld(): void {
+    this.runtime.stopTheWorld(this.interpId);
+  }
+  startTheWorld(): void {
+    this.runtime.startTheWorld(this.interpId);
+  }
+  threadHeapsWorldStopped(out: number[]): void {
+    const a = this.runtime.arena;
+    for (const ts of this.runtime.threadStateRecords(this.interp)) {
+      const mts = tstateMimallocState(ts);
+      a.ensureView(mts + 64);
+      if (Atomics.load(a.u32, (mts >>> 2) + MTS_XSTATE) !== MTS_STATE_LIVE) continue;
+      out.push(mimallocStateTld(mts), a.u32[(mts >>> 2) + MTS_THREAD_ID]);
+    }
+  }
+}
+
+/** Options of {@link objectSpaceFor}. */
+export interface InterpSpaceOptions {
+  /** This thread's PyMem (share it with other users of the thread); by default one of `preset`. */
+  pymem?: PyMem;
+  /** pymem's allocator preset for a new PyMem. @defaultValue "default" */
+  preset?: string;
+}
+
+const spaces = new WeakMap<Runtime, Map<number, ObjectSpace>>();
+let hooksRegistered = false;
+
+/**
+ * The calling thread's object space in the interpreter of its current (attached) thread state of
+ * `runtime`; one per thread and interpreter, made on first use.
+ *
+ * @throws Error when the thread has no attached thread state in `runtime`, or the runtime is in
+ *   GIL mode (no per-thread mimalloc state: not supported yet).
+ */
+export function objectSpaceFor(runtime: Runtime, options: InterpSpaceOptions = {}): ObjectSpace {
+  const ts: ThreadStateHandle | null = runtime.currentThreadState();
+  if (ts === null)
+    throw new Error("objectSpaceFor: the calling thread has no attached thread state in this runtime");
+  let byInterp = spaces.get(runtime);
+  if (byInterp === undefined) {
+    byInterp = new Map();
+    spaces.set(runtime, byInterp);
+  }
+  const known = byInterp.get(ts.interp);
+  if (known !== undefined) return known;
+  if (ts.mimalloc === null) {
+    throw new Error(
+      "objectSpaceFor: GIL-mode runtimes have no per-thread mimalloc state; @ft/gc needs a free-threaded runtime",
+    );
+  }
+  registerHooksOnce();
+  const a = runtime.arena;
+  const pool = a.u32[(ts.mimalloc.record >>> 2) + MTS_POOL];
+  const pymem = options.pymem ?? createPyMem(a, { preset: options.preset ?? "default" });
+  const host = new InterpHost(runtime, ts.interp, ts.interpId, pool);
+  const space = new ObjectSpace(a, pymemAllocator(pymem), ts.interp + INTERP_GC_OFFSET, host);
+  space.onScheduledCollection = (s) => collect(s, 0, GcReason.HEAP);
+  byInterp.set(ts.interp, space);
+  threadSpaces.add(space);
+  return space;
+}
+
+function registerHooksOnce(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
+  registerRuntimeHooks({
+    clearThreadState(args) {
+      // `_Py_brc_remove_thread`: merge what other threads queued for the cleared thread. Without a
+      // space on this thread the queue stays, and the next collection merges it.
+      const tid = tstateThreadId(args.arena.i32, args.tstate);
+      const gcState = args.interp + INTERP_GC_OFFSET;
+      for (const space of threadSpaces) {
+        if (space.gcState !== gcState || space.arena.buffer !== args.arena.buffer || tid === 0) continue;
+        for (const op of space.takeQueued(tid, true)) {
+          if (space.explicitMerge(op, -1) === 0) space.dealloc(op);
+        }
+      }
+    },
+  });
+}
+
+/** Every space of this thread (for the hooks). */
+const threadSpaces = new Set<ObjectSpace>();
