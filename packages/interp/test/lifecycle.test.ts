@@ -120,6 +120,29 @@ describe("dead workers", () => {
     rt.arena.check();
   });
 
+  it("closing an interpreter destroys its pool: what its exited threads left is freed, other pools are untouched", async () => {
+    const { rt } = newRuntime();
+    const a = rt.create();
+    const b = rt.create();
+    const sab = new SharedArrayBuffer(256);
+    const inB = startPart(rt, sab, { op: "alloc-then", index: 5, count: 500, size: 64, after: "hang", tag: 0 }, b);
+    const kept = (await inB.next<{ blocks: number[] }>("blocks")).blocks;
+    await inB.worker.terminate();
+    await inB.exited;
+    const inA = startPart(rt, sab, { op: "alloc-then", index: 6, count: 3000, size: 64, after: "hang", tag: 0 }, a);
+    await inA.next<{ blocks: number[] }>("blocks");
+    await inA.worker.terminate();
+    await inA.exited;
+    const before = rt.arena.stats();
+    expect(before.segments.abandoned).toBeGreaterThanOrEqual(2);
+    a.close();
+    const after = rt.arena.stats();
+    expect(after.segments.abandoned).toBe(before.segments.abandoned - 1);
+    expect(after.abandonedBlocks).toBe(500);
+    expect(stamped(rt, kept, 64, 5)).toBe(true);
+    rt.arena.check();
+  });
+
   it("undoes a pause whose requester died and releases HEAD_LOCK a dead thread held", () => {
     const { rt } = newRuntime();
     const ts = rt.newThreadState(rt.create());

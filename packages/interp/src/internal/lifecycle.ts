@@ -24,6 +24,7 @@ import {
   interpClaimRunningMain,
   interpClearFlags,
   interpId,
+  interpPool,
   interpReleaseRunningMain,
   interpSetFlags,
   IS_XRUNNING_MAIN,
@@ -259,8 +260,9 @@ export function withThreadStateIn<T>(rt: Runtime, interp: number, fn: (ts: Threa
 /**
  * Finalize and destroy the interpreter `interp` from the calling thread (CPython's
  * `_PyXI_EndInterpreter` → `Py_EndInterpreter`). Unless `force`, refuses an interpreter that is
- * running `__main__` ("interpreter running"). The interpreter's pool, with whatever its threads
- * left in it, stays in the arena.
+ * running `__main__` ("interpreter running"). Its thread states are cleared (their heaps abandoned
+ * into the interpreter's pool, where the collector's last pass sees them), then the pool is
+ * destroyed with whatever is left in it: interpreters share no objects.
  *
  * @throws InterpreterError "interpreter running"; StopTheWorldError when an attached thread of it
  *   does not stop (nothing is changed then).
@@ -304,6 +306,7 @@ export function endInterpreter(rt: Runtime, interp: number, force: boolean): voi
   } finally {
     rt.headUnlock();
   }
+  rt.arena.poolDestroy(interpPool(i32, interp));
   rt.arena.recordFree(interp, INTERP_SIZE);
 }
 
