@@ -1,15 +1,25 @@
 /**
  * @ft/gcmodule: the Python `gc` module's API (`collect`, `enable`/`disable`, `get_objects`,
- * `get_referrers`, `freeze`, callbacks, `garbage`, debug flags, stats) over @ft/gc's collector.
+ * `get_referrers`, `freeze`, callbacks, `garbage`, debug flags, stats) over @ft/gc's collector,
+ * one module per interpreter (and thread: `callbacks` are JavaScript functions).
  *
- * First piece: the module's constants, its argument checks with CPython's error wording, and the
- * debug output lines (DEBUG_STATS, DEBUG_COLLECTABLE, DEBUG_UNCOLLECTABLE, the shutdown warning)
- * as pure functions. The module object and its functions come with the collector.
+ * ```ts
+ * const gc = gcModuleFor(runtime);        // or gcModule(space) over any @ft/gc object space
+ * gc.setDebug(gc.DEBUG_STATS);
+ * gc.callbacks.push((phase, info) => console.log(phase, info));
+ * gc.collect();                           // collected + uncollectable
+ * gc.getStats();                          // [{ collections, collected, uncollectable } × 3]
+ * ```
  *
  * @packageDocumentation
  */
 
-export { checkDebugFlags, checkGeneration, checkObjectsGeneration } from "./internal/arguments.ts";
+export {
+  checkDebugFlags,
+  checkGeneration,
+  checkObjectsGeneration,
+  checkThreshold,
+} from "./internal/arguments.ts";
 export {
   DEBUG_COLLECTABLE,
   DEBUG_LEAK,
@@ -27,3 +37,13 @@ export {
   formatObjectsInPermanentGeneration,
   formatUncollectableAtShutdown,
 } from "./internal/debug-output.ts";
+export {
+  type GcCallback,
+  type GcCallbackInfo,
+  type GcGenerationStats,
+  GcModule,
+  type GcModuleOptions,
+  gcModule,
+  type TextSink,
+} from "./internal/module.ts";
+export { gcModuleFor } from "./internal/runtime.ts";

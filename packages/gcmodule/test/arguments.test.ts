@@ -3,6 +3,7 @@ import {
   checkDebugFlags,
   checkGeneration,
   checkObjectsGeneration,
+  checkThreshold,
   DEBUG_LEAK,
   DEBUG_STATS,
 } from "../src/index.ts";
@@ -97,5 +98,16 @@ describe("gc.set_debug flags argument", () => {
     expect(() => checkDebugFlags(2 ** 32)).toThrow(
       new RangeError("Python int too large to convert to C int"),
     );
+  });
+});
+
+describe("gc.set_threshold arguments", () => {
+  it("takes any C int (0 disables automatic collection) and refuses the rest", () => {
+    expect(checkThreshold(0)).toBe(0);
+    expect(checkThreshold(700n)).toBe(700);
+    expect(() => checkThreshold(1.5)).toThrow(
+      new TypeError("'float' object cannot be interpreted as an integer"),
+    );
+    expect(() => checkThreshold(2 ** 31)).toThrow(new RangeError("Python int too large to convert to C int"));
   });
 });

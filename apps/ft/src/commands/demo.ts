@@ -2,6 +2,7 @@
  * `ft demo`: the numbered tour. Steps live in src/demo/; add a step by appending it to
  * {@link DEMO_STEPS}.
  */
+import { gcModuleStep } from "../demo/gc-module.ts";
 import { layoutStep } from "../demo/layout.ts";
 import { sharedHeapStep } from "../demo/shared-heap.ts";
 import type { DemoContext, DemoStep } from "../demo/step.ts";
@@ -9,7 +10,7 @@ import { subinterpreterStep } from "../demo/subinterpreter.ts";
 import { loadMimalloc } from "../runtime/mimalloc.ts";
 import { type Command, intOption, out } from "./command.ts";
 
-export const DEMO_STEPS: readonly DemoStep[] = [layoutStep, sharedHeapStep, subinterpreterStep];
+export const DEMO_STEPS: readonly DemoStep[] = [layoutStep, sharedHeapStep, subinterpreterStep, gcModuleStep];
 
 export const demoCommand: Command = {
   name: "demo",

@@ -69,6 +69,15 @@ export function checkDebugFlags(value: unknown): number {
   return asCInt(value);
 }
 
+/**
+ * Check one argument of `gc.set_threshold(threshold0[, threshold1[, threshold2]])`: any C int.
+ *
+ * @throws TypeError for a non-integer; RangeError `"Python int too large to convert to C int"`.
+ */
+export function checkThreshold(value: unknown): number {
+  return asCInt(value);
+}
+
 /** Clinic's `int` converter (`_PyLong_AsInt`). */
 function asCInt(value: unknown): number {
   let n: number;
