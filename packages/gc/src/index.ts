@@ -32,6 +32,7 @@ export {
   NUM_GENERATIONS,
   unfreeze,
   validateObjects,
+  validateObjectsWorldStopped,
   visitObjects,
   visitObjectsWorldStopped,
 } from "./internal/collector.ts";

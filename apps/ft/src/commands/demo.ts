@@ -2,6 +2,7 @@
  * `ft demo`: the numbered tour. Steps live in src/demo/; add a step by appending it to
  * {@link DEMO_STEPS}.
  */
+import { gcAbandonedStep } from "../demo/gc-abandoned.ts";
 import { gcModuleStep } from "../demo/gc-module.ts";
 import { layoutStep } from "../demo/layout.ts";
 import { sharedHeapStep } from "../demo/shared-heap.ts";
@@ -10,15 +11,25 @@ import { subinterpreterStep } from "../demo/subinterpreter.ts";
 import { loadMimalloc } from "../runtime/mimalloc.ts";
 import { type Command, intOption, out } from "./command.ts";
 
-export const DEMO_STEPS: readonly DemoStep[] = [layoutStep, sharedHeapStep, subinterpreterStep, gcModuleStep];
+export const DEMO_STEPS: readonly DemoStep[] = [
+  layoutStep,
+  sharedHeapStep,
+  subinterpreterStep,
+  gcAbandonedStep,
+  gcModuleStep, // last: the tour ends with gc statistics and a callback trace
+];
 
 export const demoCommand: Command = {
   name: "demo",
-  summary: "a guided tour: the arena's layout, then worker threads sharing one heap",
+  summary:
+    "a guided tour: the arena's layout, workers sharing one heap, a subinterpreter's uncaught error, the collector freeing what exited workers left, the gc module",
   details:
     "Prints the arena's geometry (segments, slices, pages) and its size-class table, then creates " +
     "an arena, starts worker threads that attach to it, allocate, and free each other's blocks, and " +
-    "shows the heap's statistics along the way.",
+    "shows the heap's statistics along the way. Then a subinterpreter raises an uncaught error that " +
+    "its caller displays; workers build cyclic garbage and exit (one terminated), and the collector " +
+    "finds and frees it in their abandoned pages; the tour ends with the gc module: collect() with " +
+    "DEBUG_STATS, gc.garbage, get_stats() and a gc.callbacks trace.",
   options: {
     workers: { type: "string", arg: "<n>", description: "worker threads sharing the heap (default 2)" },
     blocks: { type: "string", arg: "<n>", description: "blocks each worker allocates (default 20000)" },

@@ -93,6 +93,7 @@ import {
   TPFLAGS_HAS_LEGACY_DEL,
   TPFLAGS_HEAPTYPE,
   TPFLAGS_MANAGED_DICT,
+  TPFLAGS_MANAGED_WEAKREF,
   TPFLAGS_PREHEADER,
   TUPLE_ITEMS_OFFSET,
   TypeKind,
@@ -134,10 +135,16 @@ interface CollectionState {
   /** Runs of candidates by owner: candidates from runStart[k] on came from thread runTid[k]. */
   runStart: number[];
   runTid: number[];
+  /**
+   * Unreachable objects whose type has a finalizer or can be weakly referenced, counted by scan:
+   * when 0, clear_weakrefs and finalize_garbage have nothing to do.
+   */
+  weakOrFinal: number;
+  /** JavaScript ran against garbage (a weakref callback or finalizer): resurrection is possible. */
+  ranCode: boolean;
 }
 
 let scratch = new Int32Array(1 << 12);
-let stack = new Int32Array(1 << 10);
 
 const MODE_DECREF = 0;
 const MODE_CLEAR_UNREACHABLE = 1;
@@ -225,6 +232,8 @@ function newState(space: ObjectSpace): CollectionState {
     ncand: 0,
     runStart: [],
     runTid: [],
+    weakOrFinal: 0,
+    ranCode: false,
   };
 }
 
@@ -259,32 +268,48 @@ function collectInternal(state: CollectionState, generation: number): void {
       for (let op = state.unreachable; op !== 0; op = a.i32[op >> 2])
         space.stderr(`gc: collectable <${space.typeName(op)} 0x${op.toString(16)}>`);
     }
-    clearWeakrefsWorldStopped(state);
+    if (state.weakOrFinal !== 0) clearWeakrefsWorldStopped(state);
     phase(state, "clear_weakrefs");
+    // `_PyGC_ClearAllFreeLists` (CPython: in the second pause, which ft skips when no code ran):
+    // after every walk, since it frees blocks.
+    clearAllFreeListsWorldStopped(space);
   } finally {
     host.startTheWorld();
   }
 
   // Callbacks and finalizers run with the world started (they may wait on other threads).
+  if (state.objsToDecref.length !== 0) state.ranCode = true; // deallocation may run finalizers
   for (const op of state.objsToDecref) space.decref(op);
   state.objsToDecref.length = 0;
   callWeakrefCallbacks(state);
-  finalizeGarbage(state);
+  if (state.weakOrFinal !== 0) finalizeGarbage(state);
   phase(state, "finalize");
 
-  host.stopTheWorld();
-  try {
-    space.arena.refreshViews();
-    handleResurrectedObjectsWorldStopped(state);
-    phase(state, "resurrection");
-  } finally {
-    host.startTheWorld();
+  // Only code that ran since the first pause can have resurrected garbage (nothing else holds a
+  // reference to it): without any, the second pause has nothing to find.
+  if (state.ranCode) {
+    host.stopTheWorld();
+    try {
+      space.arena.refreshViews();
+      handleResurrectedObjectsWorldStopped(state);
+    } finally {
+      host.startTheWorld();
+    }
   }
+  phase(state, "resurrection");
   for (const op of state.objsToDecref) space.decref(op);
   state.objsToDecref.length = 0;
   deleteGarbage(state);
   handleLegacyFinalizers(state);
   phase(state, "done");
+}
+
+/** Empty every thread's free lists (the collecting thread's alone when the host cannot list them). */
+function clearAllFreeListsWorldStopped(space: ObjectSpace): void {
+  const regions: number[] = [];
+  if (space.host.freeListRegionsWorldStopped !== undefined) space.host.freeListRegionsWorldStopped(regions);
+  else if (space.freeLists !== 0) regions.push(space.freeLists);
+  for (const region of regions) space.clearFreeListsAt(region);
 }
 
 // ---------------------------------------------------------------------------------- 1 merge
@@ -360,7 +385,7 @@ class CandidateVisitor implements HeapVisitor {
     } else {
       i32[w] += refcount; // already initialised as a referent of an earlier candidate
     }
-    traverse(i32, u8, op, MODE_DECREF);
+    decrefReferents(i32, u8, op);
     const state = this.state!;
     if (state.ncand === state.cand.length) {
       const bigger = new Int32Array(state.cand.length * 2);
@@ -492,7 +517,9 @@ function traverse(i32: Int32Array, u8: Uint8Array, op: number, mode: number): vo
   }
 }
 
+/** The generic walk's stack (WEAKREF and TYPE objects only, and resurrection's marking). */
 let stackTop = 0;
+let stackOf: Int32Array = new Int32Array(0);
 
 function visitRef(i32: Int32Array, u8: Uint8Array, ref: number, mode: number): void {
   const bits = u8[ref + OB_XGC_BITS_OFFSET];
@@ -511,14 +538,10 @@ function visitRef(i32: Int32Array, u8: Uint8Array, ref: number, mode: number): v
       return;
     }
     case MODE_CLEAR_UNREACHABLE:
+      // Only from markReferents, which made room for every reference of the object.
       if ((bits & GC_UNREACHABLE_MASK) !== 0) {
         u8[ref + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK;
-        if (stackTop === stack.length) {
-          const bigger = new Int32Array(stack.length * 2);
-          bigger.set(stack);
-          stack = bigger;
-        }
-        stack[stackTop++] = ref;
+        stackOf[stackTop++] = ref;
       }
       return;
     case MODE_DECREF_UNREACHABLE:
@@ -529,13 +552,240 @@ function visitRef(i32: Int32Array, u8: Uint8Array, ref: number, mode: number): v
   }
 }
 
-/** `mark_reachable`: clear UNREACHABLE on everything reachable from `op` (an explicit stack). */
+/**
+ * `mark_reachable`: clear UNREACHABLE on everything reachable from `op` (an explicit stack of
+ * object addresses). The stack lives in a local while the walk runs (a module-level `let` written
+ * in the loop would slow it several times); it grows, before an object's references are pushed,
+ * to hold all of them.
+ */
 function markReachable(i32: Int32Array, u8: Uint8Array, op: number): void {
-  stackTop = 0;
-  stack[stackTop++] = op;
-  while (stackTop > 0) {
-    const next = stack[--stackTop];
-    traverse(i32, u8, next, MODE_CLEAR_UNREACHABLE);
+  let stack = markStack;
+  let top = 0;
+  stack[top++] = op;
+  while (top > 0) {
+    const next = stack[--top];
+    let after = markReferents(i32, u8, next, stack, top);
+    if (after < 0) {
+      // No room for its references (nothing was pushed): grow, then once more.
+      stack = markStack = growStack(stack, -after);
+      after = markReferents(i32, u8, next, stack, top);
+    }
+    top = after;
+  }
+}
+
+let markStack: Int32Array = new Int32Array(1 << 12);
+
+function growStack(stack: Int32Array, need: number): Int32Array {
+  const bigger = new Int32Array(Math.max(need, stack.length * 2));
+  bigger.set(stack);
+  return bigger;
+}
+
+/** How many references `op` may push at most (its traversal's length). */
+function maxReferents(i32: Int32Array, op: number, tw: number): number {
+  switch (i32[tw + (TP_KIND_OFFSET >> 2)]) {
+    case TypeKind.TUPLE:
+    case TypeKind.LIST:
+      return 2 + i32[(op + VAR_SIZE_OFFSET) >> 2];
+    case TypeKind.DICT:
+      return 2 + 2 * (i32[(op + DICT_MASK_OFFSET) >> 2] + 1);
+    default:
+      return 2 + 32 + 3;
+  }
+}
+
+/** visit_clear_unreachable for one reference: returns the new stack top. */
+function markRef(u8: Uint8Array, stack: Int32Array, top: number, ref: number): number {
+  const bits = u8[ref + OB_XGC_BITS_OFFSET];
+  if ((bits & GC_UNREACHABLE_MASK) === 0) return top;
+  u8[ref + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK;
+  stack[top] = ref;
+  return top + 1;
+}
+
+/**
+ * `traverse(op, visit_clear_unreachable)`, specialised: the kinds' loops with markRef inlined.
+ * Returns the new stack top, or −(the size needed) before pushing anything when the stack is too
+ * small for all of `op`'s references.
+ */
+function markReferents(i32: Int32Array, u8: Uint8Array, op: number, stack: Int32Array, top: number): number {
+  const tp = i32[(op + 16) >> 2] >>> 0;
+  const tw = tp >> 2;
+  const need = top + maxReferents(i32, op, tw);
+  if (need > stack.length) return -need;
+  const flags = i32[tw + (TP_FLAGS_OFFSET >> 2)];
+  if ((flags & TPFLAGS_HEAPTYPE) !== 0) top = markRef(u8, stack, top, tp);
+  if ((flags & TPFLAGS_MANAGED_DICT) !== 0) {
+    const d = i32[(op - 4) >> 2];
+    if (d !== 0) top = markRef(u8, stack, top, d);
+  }
+  switch (i32[tw + (TP_KIND_OFFSET >> 2)]) {
+    case TypeKind.PLAIN: {
+      let refmap = i32[tw + (TP_REFMAP_OFFSET >> 2)];
+      const body = (op + OBJECT_HEADER_SIZE) >> 2;
+      while (refmap !== 0) {
+        const i = 31 - Math.clz32(refmap & -refmap);
+        refmap &= refmap - 1;
+        const r = i32[body + i];
+        if (r !== 0) top = markRef(u8, stack, top, r);
+      }
+      return top;
+    }
+    case TypeKind.TUPLE: {
+      const items = (op + TUPLE_ITEMS_OFFSET) >> 2;
+      const end = items + i32[(op + VAR_SIZE_OFFSET) >> 2];
+      for (let k = items; k < end; k++) {
+        const r = i32[k];
+        if (r !== 0) top = markRef(u8, stack, top, r);
+      }
+      return top;
+    }
+    case TypeKind.LIST: {
+      const items = i32[(op + LIST_ITEMS_OFFSET) >> 2] >> 2;
+      const end = items + i32[(op + VAR_SIZE_OFFSET) >> 2];
+      for (let k = items; k < end; k++) {
+        const r = i32[k];
+        if (r !== 0) top = markRef(u8, stack, top, r);
+      }
+      return top;
+    }
+    case TypeKind.DICT: {
+      const entries = i32[(op + DICT_ENTRIES_OFFSET) >> 2] >> 2;
+      if (entries === 0) return top;
+      const end = entries + (i32[(op + DICT_MASK_OFFSET) >> 2] + 1) * DICT_ENTRY_WORDS;
+      for (let e = entries; e < end; e += DICT_ENTRY_WORDS) {
+        const k = i32[e + 1];
+        if (k === 0 || k === DICT_DUMMY) continue;
+        top = markRef(u8, stack, top, k);
+        const v = i32[e + 2];
+        if (v !== 0) top = markRef(u8, stack, top, v);
+      }
+      return top;
+    }
+    default:
+      // WEAKREF and TYPE: few references, the generic walk (its stack is the same one).
+      stackTop = top;
+      stackOf = stack;
+      traverse(i32, u8, op, MODE_CLEAR_UNREACHABLE);
+      return stackTop;
+  }
+}
+
+/** visit_decref for one reference (update_refs): tracked, not frozen/alive/immortal referents lose one gc_ref. */
+function decrefRef(i32: Int32Array, u8: Uint8Array, ref: number): void {
+  const bits = u8[ref + OB_XGC_BITS_OFFSET];
+  if ((bits & (GC_TRACKED_MASK | GC_FROZEN_MASK | GC_ALIVE_MASK)) !== GC_TRACKED_MASK) return;
+  const w = ref >> 2;
+  if (i32[w + 2] === -1) return;
+  if ((bits & GC_UNREACHABLE_MASK) === 0) {
+    u8[ref + OB_XGC_BITS_OFFSET] = bits | GC_UNREACHABLE_MASK; // gc_maybe_init_refs
+    i32[w] = -1;
+  } else {
+    i32[w] -= 1;
+  }
+}
+
+/** visit_decref_unreachable for one reference: tracked garbage referents lose one gc_ref (in ob_ref_local). */
+function decrefUnreachableRef(i32: Int32Array, u8: Uint8Array, ref: number): void {
+  if (
+    (u8[ref + OB_XGC_BITS_OFFSET] & (GC_UNREACHABLE_MASK | GC_TRACKED_MASK)) ===
+    (GC_UNREACHABLE_MASK | GC_TRACKED_MASK)
+  )
+    i32[(ref >> 2) + 2] -= 1;
+}
+
+/** `traverse(op, visit_decref_unreachable)` (handle_resurrected_objects), specialised as {@link markReferents}. */
+function decrefUnreachableReferents(i32: Int32Array, u8: Uint8Array, op: number): void {
+  const tp = i32[(op + 16) >> 2] >>> 0;
+  const tw = tp >> 2;
+  const flags = i32[tw + (TP_FLAGS_OFFSET >> 2)];
+  if ((flags & TPFLAGS_HEAPTYPE) !== 0) decrefUnreachableRef(i32, u8, tp);
+  if ((flags & TPFLAGS_MANAGED_DICT) !== 0) {
+    const d = i32[(op - 4) >> 2];
+    if (d !== 0) decrefUnreachableRef(i32, u8, d);
+  }
+  switch (i32[tw + (TP_KIND_OFFSET >> 2)]) {
+    case TypeKind.PLAIN: {
+      let refmap = i32[tw + (TP_REFMAP_OFFSET >> 2)];
+      const body = (op + OBJECT_HEADER_SIZE) >> 2;
+      while (refmap !== 0) {
+        const i = 31 - Math.clz32(refmap & -refmap);
+        refmap &= refmap - 1;
+        const r = i32[body + i];
+        if (r !== 0) decrefUnreachableRef(i32, u8, r);
+      }
+      return;
+    }
+    case TypeKind.LIST: {
+      const items = i32[(op + LIST_ITEMS_OFFSET) >> 2] >> 2;
+      const end = items + i32[(op + VAR_SIZE_OFFSET) >> 2];
+      for (let k = items; k < end; k++) {
+        const r = i32[k];
+        if (r !== 0) decrefUnreachableRef(i32, u8, r);
+      }
+      return;
+    }
+    default:
+      traverse(i32, u8, op, MODE_DECREF_UNREACHABLE);
+  }
+}
+
+/** `traverse(op, visit_decref)`, specialised as {@link markReferents}. */
+function decrefReferents(i32: Int32Array, u8: Uint8Array, op: number): void {
+  const tp = i32[(op + 16) >> 2] >>> 0;
+  const tw = tp >> 2;
+  const flags = i32[tw + (TP_FLAGS_OFFSET >> 2)];
+  if ((flags & TPFLAGS_HEAPTYPE) !== 0) decrefRef(i32, u8, tp);
+  if ((flags & TPFLAGS_MANAGED_DICT) !== 0) {
+    const d = i32[(op - 4) >> 2];
+    if (d !== 0) decrefRef(i32, u8, d);
+  }
+  switch (i32[tw + (TP_KIND_OFFSET >> 2)]) {
+    case TypeKind.PLAIN: {
+      let refmap = i32[tw + (TP_REFMAP_OFFSET >> 2)];
+      const body = (op + OBJECT_HEADER_SIZE) >> 2;
+      while (refmap !== 0) {
+        const i = 31 - Math.clz32(refmap & -refmap);
+        refmap &= refmap - 1;
+        const r = i32[body + i];
+        if (r !== 0) decrefRef(i32, u8, r);
+      }
+      return;
+    }
+    case TypeKind.TUPLE: {
+      const items = (op + TUPLE_ITEMS_OFFSET) >> 2;
+      const end = items + i32[(op + VAR_SIZE_OFFSET) >> 2];
+      for (let k = items; k < end; k++) {
+        const r = i32[k];
+        if (r !== 0) decrefRef(i32, u8, r);
+      }
+      return;
+    }
+    case TypeKind.LIST: {
+      const items = i32[(op + LIST_ITEMS_OFFSET) >> 2] >> 2;
+      const end = items + i32[(op + VAR_SIZE_OFFSET) >> 2];
+      for (let k = items; k < end; k++) {
+        const r = i32[k];
+        if (r !== 0) decrefRef(i32, u8, r);
+      }
+      return;
+    }
+    case TypeKind.DICT: {
+      const entries = i32[(op + DICT_ENTRIES_OFFSET) >> 2] >> 2;
+      if (entries === 0) return;
+      const end = entries + (i32[(op + DICT_MASK_OFFSET) >> 2] + 1) * DICT_ENTRY_WORDS;
+      for (let e = entries; e < end; e += DICT_ENTRY_WORDS) {
+        const k = i32[e + 1];
+        if (k === 0 || k === DICT_DUMMY) continue;
+        decrefRef(i32, u8, k);
+        const v = i32[e + 2];
+        if (v !== 0) decrefRef(i32, u8, v);
+      }
+      return;
+    }
+    default:
+      traverse(i32, u8, op, MODE_DECREF);
   }
 }
 
@@ -594,7 +844,13 @@ function scanHeapWorldStopped(state: CollectionState): void {
       continue;
     }
     mergeRefcount(i32, op, 1); // the worklist holds a reference; ob_tid = 0
-    const flags = i32[((i32[w + 4] >>> 0) + TP_FLAGS_OFFSET) >> 2];
+    const tw = (i32[w + 4] >>> 0) >> 2;
+    const flags = i32[tw + (TP_FLAGS_OFFSET >> 2)];
+    if (
+      (flags & (TPFLAGS_HAS_FINALIZE | TPFLAGS_MANAGED_WEAKREF)) !== 0 ||
+      i32[tw + (TP_KIND_OFFSET >> 2)] >= TypeKind.WEAKREF
+    )
+      state.weakOrFinal++;
     if ((flags & TPFLAGS_HAS_LEGACY_DEL) !== 0) {
       u8[op + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK;
       i32[w] = state.legacyFinalizers;
@@ -640,7 +896,11 @@ function clearWeakrefsWorldStopped(state: CollectionState): void {
   for (let op = state.unreachable; op !== 0; op = a.i32[op >> 2]) {
     const i32 = a.i32;
     const tp = i32[(op + 16) >> 2] >>> 0;
-    if (i32[(tp + TP_KIND_OFFSET) >> 2] === TypeKind.WEAKREF) space.clearWeakref(op);
+    const kind = i32[(tp + TP_KIND_OFFSET) >> 2];
+    // Only weakrefs, classes and instances with a managed weakref list have anything to clear.
+    if (kind < TypeKind.WEAKREF && (i32[(tp + TP_FLAGS_OFFSET) >> 2] & TPFLAGS_MANAGED_WEAKREF) === 0)
+      continue;
+    if (kind === TypeKind.WEAKREF) space.clearWeakref(op);
     const head = weaklistAddress(i32, op, tp);
     if (head === 0) continue;
     for (let wr = i32[head >> 2] >>> 0; wr !== 0; wr = i32[head >> 2] >>> 0) {
@@ -662,6 +922,7 @@ function callWeakrefCallbacks(state: CollectionState): void {
     const wr = state.wrcbToCall;
     state.wrcbToCall = space.arena.i32[wr >> 2];
     space.arena.i32[wr >> 2] = 0;
+    state.ranCode = true;
     space.callWeakrefCallback(wr);
     space.decref(wr);
   }
@@ -676,6 +937,7 @@ function finalizeGarbage(state: CollectionState): void {
     if ((a.i32[(tp + TP_FLAGS_OFFSET) >> 2] & TPFLAGS_HAS_FINALIZE) === 0) continue;
     if ((a.u8[op + OB_XGC_BITS_OFFSET] & GC_FINALIZED_MASK) !== 0) continue;
     Atomics.or(a.u8, op + OB_XGC_BITS_OFFSET, GC_FINALIZED_MASK);
+    state.ranCode = true;
     space.callFinalizer(op);
   }
 }
@@ -706,7 +968,7 @@ function handleResurrectedObjectsWorldStopped(state: CollectionState): void {
     }
     const refcount = i32[(op >> 2) + 3] >> REF_SHARED_SHIFT;
     i32[(op >> 2) + 2] = (i32[(op >> 2) + 2] + refcount - 1) | 0;
-    traverse(i32, u8, op, MODE_DECREF_UNREACHABLE);
+    decrefUnreachableReferents(i32, u8, op);
     prev = op;
     op = next;
   }
@@ -739,31 +1001,62 @@ function handleResurrectedObjectsWorldStopped(state: CollectionState): void {
 
 // ---------------------------------------------------------------------------------- 8, 9
 
+/**
+ * `delete_garbage`. The list is taken into a scratch array first, and this thread becomes the
+ * owner of every object on it (ob_tid = this thread, the merged count moved to ob_ref_local):
+ * nothing outside the garbage refers to it any more (objects that were resurrected left the list
+ * at the second pause, and weakrefs to it are cleared), so no other thread touches these counts,
+ * and the references garbage objects hold to each other are dropped with plain stores instead of
+ * compare-and-swaps. Each object's worklist reference keeps it alive until its own turn.
+ */
 function deleteGarbage(state: CollectionState): void {
   const space = state.space;
   const saveAll = (space.gsGet(GS_DEBUG) & DEBUG_SAVEALL) !== 0;
   const garbage = space.gsGet(GS_GARBAGE) >>> 0;
-  while (state.unreachable !== 0) {
-    const op = state.unreachable;
-    const a = space.arena;
-    state.unreachable = a.i32[op >> 2];
-    a.i32[op >> 2] = 0;
-    Atomics.and(a.u8, op + OB_XGC_BITS_OFFSET, ~GC_UNREACHABLE_MASK & 0xff);
-    if ((a.u8[op + OB_XGC_BITS_OFFSET] & GC_TRACKED_MASK) !== 0) {
+  const tid = space.tid;
+  let list = deleteScratch;
+  let n = 0;
+  const i32 = space.arena.i32;
+  for (let op = state.unreachable; op !== 0; ) {
+    const w = op >> 2;
+    const next = i32[w];
+    if (n === list.length) list = deleteScratch = growStack(list, n + 1);
+    list[n++] = op;
+    if (__DEBUG__)
+      assert(i32[w + 2] === 0 && (i32[w + 3] & REF_SHARED_FLAG_MASK) === REF_MERGED, "garbage is merged");
+    i32[w + 2] = i32[w + 3] >> REF_SHARED_SHIFT;
+    i32[w + 3] = 0;
+    i32[w] = tid;
+    op = next;
+  }
+  state.unreachable = 0;
+  for (let k = 0; k < n; k++) {
+    const op = list[k];
+    const u8 = space.arena.u8;
+    const bits = u8[op + OB_XGC_BITS_OFFSET];
+    if ((bits & GC_TRACKED_MASK) === 0) {
+      u8[op + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK; // private to this thread (see above)
+    } else if (saveAll) {
+      u8[op + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK;
       state.collected++;
-      if (saveAll) {
-        space.listAppend(garbage, op);
-      } else {
-        try {
-          space.clearObject(op);
-        } catch (e) {
-          space.unraisable(`tp_clear of ${space.typeName(op)}`, e);
-        }
+      space.listAppend(garbage, op);
+    } else {
+      // Untracked here with a plain store rather than by the deallocation that follows (which
+      // would need an atomic), as subtype_dealloc untracks first.
+      u8[op + OB_XGC_BITS_OFFSET] = bits & ~(GC_UNREACHABLE_MASK | GC_TRACKED_MASK);
+      state.collected++;
+      try {
+        space.clearObject(op);
+      } catch (e) {
+        Atomics.or(space.arena.u8, op + OB_XGC_BITS_OFFSET, GC_TRACKED_MASK); // it may live on
+        space.unraisable(`tp_clear of ${space.typeName(op)}`, e);
       }
     }
     space.decref(op);
   }
 }
+
+let deleteScratch: Int32Array = new Int32Array(1 << 12);
 
 function handleLegacyFinalizers(state: CollectionState): void {
   const space = state.space;
@@ -872,10 +1165,23 @@ export function getObjects(space: ObjectSpace): number[] {
  * the number of references other tracked objects hold to it. Returns the problems found.
  */
 export function validateObjects(space: ObjectSpace): string[] {
+  // The whole pass runs with the world stopped: other threads' refcount and container changes
+  // between the visit and the checks would otherwise read as problems.
+  const host = space.host;
+  host.stopTheWorld();
+  try {
+    return validateObjectsWorldStopped(space);
+  } finally {
+    host.startTheWorld();
+  }
+}
+
+/** {@link validateObjects} for a caller that stopped the world itself (nothing is allocated in the arena). */
+export function validateObjectsWorldStopped(space: ObjectSpace): string[] {
   const problems: string[] = [];
   const objects: number[] = [];
   const tags = new Map<number, number>();
-  visitObjects(space, (op, area) => {
+  visitObjectsWorldStopped(space, (op, area) => {
     objects.push(op);
     tags.set(op, area.tag);
   });

@@ -20,6 +20,8 @@
  *   14     xbrcLock              ATOMIC: spin lock (holder's thread id) over the queue table
  *   15     pool                  standalone hosts only: the abandoned pool of its threads
  *   16…24  stats                 3 × {collections, collected, uncollectable}
+ *   25     freeLists             standalone hosts only: the first thread's free-list region
+ *                                (freelists.ts; chained through their word 44), under xbrcLock
  *   32…47  brcBuckets            queue records by owner thread id % 16 (under xbrcLock)
  *   64     threadCount           standalone hosts only: mimalloc-state records of attached
  *   65…127 threads               threads (not used under @ft/interp, which lists thread states)
@@ -37,6 +39,8 @@ export const GC_STATE_INITIALIZING = 1;
 
 export const GS_XMAGIC = 0;
 export const GS_BUILTINS = 1;
+/** Standalone hosts: head of the chain of the threads' free-list regions. */
+export const GS_FREE_LISTS = 25;
 export const GS_XCOLLECTING = 2;
 export const GS_ENABLED = 3;
 export const GS_THRESHOLD0 = 4;

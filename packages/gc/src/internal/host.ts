@@ -7,6 +7,7 @@
  *   threadHeapsWorldStopped(out)    for each thread state of the interpreter with live heaps:
  *                                   its tld (whose GC and GC_PRE heaps are visited) and owner id
  *   pool                            the interpreter's abandoned pool (dead threads' pages)
+ *   freeListRegionsWorldStopped     every thread's free lists (emptied by each collection)
  */
 export interface GcHost {
   /** True when there is no stop-the-world (GIL mode, or one thread): the two calls do nothing. */
@@ -22,4 +23,10 @@ export interface GcHost {
   threadHeapsWorldStopped(out: number[]): void;
   /** The interpreter's abandoned pool (visited for the GC tags); 0 when there is none. */
   readonly pool: number;
+  /**
+   * Push the free-list region of every thread of the interpreter onto `out` (freelists.ts), for
+   * the collector to empty (`_PyGC_ClearAllFreeLists`). Called with the world stopped. A host
+   * without it: only the collecting thread's free lists are emptied.
+   */
+  freeListRegionsWorldStopped?(out: number[]): void;
 }

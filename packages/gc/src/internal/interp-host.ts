@@ -8,6 +8,7 @@
 import {
   INTERP_GC_OFFSET,
   registerRuntimeHooks,
+  TSTATE_GC_OFFSET,
   type Runtime,
   type ThreadStateHandle,
   tstateMimallocState,
@@ -49,6 +50,10 @@ class InterpHost implements GcHost {
       if (Atomics.load(a.u32, (mts >>> 2) + MTS_XSTATE) !== MTS_STATE_LIVE) continue;
       out.push(mimallocStateTld(mts), a.u32[(mts >>> 2) + MTS_THREAD_ID]);
     }
+  }
+  freeListRegionsWorldStopped(out: number[]): void {
+    // Each thread state's collector region holds its free lists (zeroed at creation: empty).
+    for (const ts of this.runtime.threadStateRecords(this.interp)) out.push(ts + TSTATE_GC_OFFSET);
   }
 }
 
@@ -93,6 +98,7 @@ export function objectSpaceFor(runtime: Runtime, options: InterpSpaceOptions = {
   const host = new InterpHost(runtime, ts.interp, ts.interpId, pool);
   const space = new ObjectSpace(a, pymemAllocator(pymem), ts.interp + INTERP_GC_OFFSET, host);
   space.onScheduledCollection = (s) => collect(s, 0, GcReason.HEAP);
+  space.freeLists = ts.record + TSTATE_GC_OFFSET;
   byInterp.set(ts.interp, space);
   threadSpaces.add(space);
   return space;
@@ -102,13 +108,30 @@ function registerHooksOnce(): void {
   if (hooksRegistered) return;
   hooksRegistered = true;
   registerRuntimeHooks({
-    clearThreadState(args) {
-      // `_Py_brc_remove_thread`: merge what other threads queued for the cleared thread. Without a
-      // space on this thread the queue stays, and the next collection merges it.
-      const tid = tstateThreadId(args.arena.i32, args.tstate);
+    bindThreadState(args) {
+      // A new thread state of this thread: its collector region holds the free lists from now on.
       const gcState = args.interp + INTERP_GC_OFFSET;
       for (const space of threadSpaces) {
-        if (space.gcState !== gcState || space.arena.buffer !== args.arena.buffer || tid === 0) continue;
+        if (space.gcState === gcState && space.arena.buffer === args.arena.buffer)
+          space.freeLists = args.gcState;
+      }
+    },
+    clearThreadState(args) {
+      // `_PyObject_ClearFreeLists` and `_Py_brc_remove_thread`: free what the cleared thread state
+      // kept on its free lists (its owner runs no more object code) and merge what other threads
+      // queued for it. Without a space on this thread both stay: the free lists' blocks as dead
+      // blocks in the pool, the queue for the next collection to merge.
+      const tid = tstateThreadId(args.arena.i32, args.tstate);
+      const gcState = args.interp + INTERP_GC_OFFSET;
+      let cleared = false;
+      for (const space of threadSpaces) {
+        if (space.gcState !== gcState || space.arena.buffer !== args.arena.buffer) continue;
+        if (space.freeLists === args.gcState) space.freeLists = 0; // this thread's own state
+        if (!cleared) {
+          space.clearFreeListsAt(args.gcState);
+          cleared = true;
+        }
+        if (tid === 0) continue;
         for (const op of space.takeQueued(tid, true)) {
           if (space.explicitMerge(op, -1) === 0) space.dealloc(op);
         }

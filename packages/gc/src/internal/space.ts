@@ -55,6 +55,15 @@ import {
   gsField,
   LOCAL_ALLOC_COUNT_THRESHOLD,
 } from "./gc-state-layout.ts";
+import {
+  clearFreeLists,
+  FL_DICT,
+  FL_LENGTHS,
+  FL_LIST,
+  FL_TUPLE_MAX_SIZE,
+  freeListPop,
+  freeListPush,
+} from "./freelists.ts";
 import type { GcHost } from "./host.ts";
 import {
   GC_FINALIZED_MASK,
@@ -198,6 +207,11 @@ export class ObjectSpace {
   private readonly pendingDealloc: number[] = [];
   /** @internal Set while this thread runs a collection (no nested collections). */
   collecting = false;
+  /**
+   * @internal This thread's free lists (a region in the arena, see freelists.ts), 0 when it has
+   * none (its thread state was cleared): set by the host.
+   */
+  freeLists = 0;
   private readonly behaviourCache = new Map<
     number,
     { name: number; b: TypeBehaviour | undefined; n: string }
@@ -477,6 +491,43 @@ export class ObjectSpace {
     if (this.shouldCollect()) this.onScheduledCollection?.(this);
   }
 
+  /**
+   * `_Py_FREELIST_POP`: an object of list `index` of this thread's free lists, made new (header as
+   * `_Py_NewReference`, owned by this thread; its body is as its deallocation left it: an empty
+   * list or dict, a tuple of the right size). 0 when the list is empty. Push and pop count as a
+   * deallocation and an allocation, so the young count (`gc.get_count`) does not see the lists.
+   */
+  private reuseFreeListed(index: number, tp: number): number {
+    const region = this.freeLists;
+    if (region === 0) return 0;
+    const op = freeListPop(this.arena.u32, region, index);
+    if (op === 0) return 0;
+    this.recordAllocation(); // counted as an allocation (gc.get_count), as its push was a deallocation
+    obInit(this.arena.i32, op, this.tid, tp);
+    return op;
+  }
+
+  /** The length of one of this thread's free lists: `"list"`, `"dict"`, or `"tuple"` of `size` 1–20. */
+  freeListLength(kind: "tuple" | "list" | "dict", size = 0): number {
+    if (this.freeLists === 0) return 0;
+    const index = kind === "list" ? FL_LIST : kind === "dict" ? FL_DICT : size - 1;
+    if (!(index >= 0 && index <= FL_DICT) || (kind === "tuple" && size > FL_TUPLE_MAX_SIZE))
+      throw new RangeError(`freeListLength: no free list for ${kind} of size ${size}`);
+    return this.arena.u32[(this.freeLists >>> 2) + FL_LENGTHS + index];
+  }
+
+  /**
+   * @internal `_PyObject_ClearFreeLists` of the region at `region` (this thread's or, with the
+   * world stopped or its state being cleared, another's): every object's block is freed.
+   * Returns how many.
+   */
+  clearFreeListsAt(region: number): number {
+    if (region === 0) return 0;
+    this.arena.refreshViews();
+    // Not counted again: the push counted the deallocation.
+    return clearFreeLists(this.arena.u32, region, (op) => this.alloc.freeObject(HeapTag.GC, op));
+  }
+
   /** @internal The collector installs the automatic collection (`_Py_ScheduleGC` + `_Py_RunGC`). */
   onScheduledCollection: ((space: ObjectSpace) => void) | null = null;
 
@@ -564,7 +615,9 @@ export class ObjectSpace {
 
   /** A new tuple of `items` (each gets a reference); tracked. */
   newTuple(items: readonly number[] = []): number {
-    const op = this.allocObject(this.types.tuple, items.length);
+    const n = items.length;
+    let op = n >= 1 && n <= FL_TUPLE_MAX_SIZE ? this.reuseFreeListed(n - 1, this.types.tuple) : 0;
+    if (op === 0) op = this.allocObject(this.types.tuple, n);
     const i32 = this.arena.i32;
     i32[(op + VAR_SIZE_OFFSET) >> 2] = items.length;
     for (let i = 0; i < items.length; i++) {
@@ -577,7 +630,8 @@ export class ObjectSpace {
 
   /** A new list of `items` (each gets a reference); tracked. Items live in the MEM heap. */
   newList(items: readonly number[] = []): number {
-    const op = this.allocObject(this.types.list);
+    let op = this.reuseFreeListed(FL_LIST, this.types.list);
+    if (op === 0) op = this.allocObject(this.types.list);
     for (const item of items) this.listAppend(op, item);
     obSetGcBits(this.arena.u8, op, GC_TRACKED_MASK);
     return op;
@@ -585,7 +639,8 @@ export class ObjectSpace {
 
   /** A new, empty dict; tracked. */
   newDict(): number {
-    const op = this.allocObject(this.types.dict);
+    let op = this.reuseFreeListed(FL_DICT, this.types.dict);
+    if (op === 0) op = this.allocObject(this.types.dict);
     obSetGcBits(this.arena.u8, op, GC_TRACKED_MASK);
     return op;
   }
@@ -1170,6 +1225,11 @@ export class ObjectSpace {
     }
   }
 
+  /**
+   * `_list_clear`: detach the item array first (the list is empty from here on), drop each item's
+   * reference from the detached array, then free it. A decref may run a finalizer that allocates
+   * (the buffer may grow): the view is re-read per item, never copied.
+   */
   private clearList(op: number): void {
     const i32 = this.arena.i32;
     const n = i32[(op + VAR_SIZE_OFFSET) >> 2];
@@ -1178,12 +1238,15 @@ export class ObjectSpace {
     i32[(op + LIST_ITEMS_OFFSET) >> 2] = 0;
     i32[(op + LIST_ALLOCATED_OFFSET) >> 2] = 0;
     if (items === 0) return;
-    const j = this.i32(items + 4 * n);
-    const refs = j.slice(items >> 2, (items >> 2) + n);
+    const base = items >> 2;
+    for (let i = 0; i < n; i++) {
+      const ref = this.arena.i32[base + i];
+      if (ref !== 0) this.decref(ref >>> 0);
+    }
     this.alloc.memFree(items);
-    for (let i = 0; i < n; i++) this.decref(refs[i] >>> 0);
   }
 
+  /** `dict_tp_clear`, as {@link clearList}: entries detached, references dropped, entries freed. */
   private clearDict(op: number): void {
     const i32 = this.arena.i32;
     const entries = i32[(op + DICT_ENTRIES_OFFSET) >> 2];
@@ -1193,15 +1256,16 @@ export class ObjectSpace {
     i32[(op + DICT_USED_OFFSET) >> 2] = 0;
     i32[(op + DICT_FILL_OFFSET) >> 2] = 0;
     if (entries === 0) return;
-    const j = this.i32(entries + (mask + 1) * DICT_ENTRY_WORDS * 4);
-    const words = j.slice(entries >> 2, (entries >> 2) + (mask + 1) * DICT_ENTRY_WORDS);
-    this.alloc.memFree(entries);
+    const base = entries >> 2;
     for (let i = 0; i <= mask; i++) {
-      const k = words[i * DICT_ENTRY_WORDS + 1] >>> 0;
+      const e = base + i * DICT_ENTRY_WORDS;
+      const k = this.arena.i32[e + 1] >>> 0;
       if (k === 0 || k === DICT_DUMMY) continue;
+      const v = this.arena.i32[e + 2] >>> 0;
       this.decref(k);
-      this.decref(words[i * DICT_ENTRY_WORDS + 2] >>> 0);
+      this.decref(v);
     }
+    this.alloc.memFree(entries);
   }
 
   /** `_PyWeakref_ClearRef`: unlink a weakref from its referent's list and clear its referent. */
@@ -1283,10 +1347,37 @@ export class ObjectSpace {
       this.decref(this.arena.i32[(op + TP_DICT_OFFSET) >> 2] >>> 0);
     }
     if (kind !== TypeKind.TUPLE) this.clearRefmapAndDict(op, tp);
+    if (
+      this.freeLists !== 0 &&
+      kind >= TypeKind.TUPLE &&
+      kind <= TypeKind.DICT &&
+      this.pushFreeListed(op, tp, kind)
+    ) {
+      this.recordDeallocation();
+      return;
+    }
     const pre = gc && (flags & TPFLAGS_PREHEADER) !== 0 ? PREHEADER_SIZE : 0;
     if (gc) this.recordDeallocation();
     this.alloc.freeObject(pre !== 0 ? HeapTag.GC_PRE : gc ? HeapTag.GC : HeapTag.OBJECT, op - pre);
     if ((flags & TPFLAGS_HEAPTYPE) !== 0) this.decref(tp);
+  }
+
+  /** `_Py_FREELIST_FREE`: keep a dead tuple (size 1–20), list or dict of the built-in type. */
+  private pushFreeListed(op: number, tp: number, kind: number): boolean {
+    const types = this.types;
+    let index: number;
+    if (kind === TypeKind.LIST) {
+      if (tp !== types.list) return false;
+      index = FL_LIST;
+    } else if (kind === TypeKind.DICT) {
+      if (tp !== types.dict) return false;
+      index = FL_DICT;
+    } else {
+      const n = this.arena.i32[(op + VAR_SIZE_OFFSET) >> 2];
+      if (tp !== types.tuple || n < 1 || n > FL_TUPLE_MAX_SIZE) return false;
+      index = n - 1;
+    }
+    return freeListPush(this.arena.u32, this.freeLists, index, op);
   }
 
   /**

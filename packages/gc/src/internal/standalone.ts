@@ -22,12 +22,14 @@ import {
   brcLock,
   brcUnlock,
   GC_STATE_SIZE,
+  GS_FREE_LISTS,
   GS_POOL,
   GS_THREAD_COUNT,
   GS_THREADS,
   GS_THREADS_MAX,
   gsField,
 } from "./gc-state-layout.ts";
+import { FL_NEXT, FREE_LISTS_SIZE } from "./freelists.ts";
 import type { GcHost } from "./host.ts";
 import { ObjectSpace } from "./space.ts";
 
@@ -75,6 +77,12 @@ class StandaloneHost implements GcHost {
       brcUnlock(a.i32, this.gcState);
     }
   }
+  freeListRegionsWorldStopped(out: number[]): void {
+    // Every attached thread's region, the exited ones' too (what they kept is freed by collections).
+    const u32 = this.arena.u32;
+    for (let r = u32[gsField(this.gcState, GS_FREE_LISTS)]; r !== 0; r = u32[(r >>> 2) + FL_NEXT])
+      out.push(r);
+  }
 }
 
 /** A new gc state (in a new arena unless given) and the calling thread's space on it. */
@@ -100,6 +108,9 @@ export function attachStandaloneSpace(
   if (record === 0) throw new Error("attachStandaloneSpace: no record left for a thread state");
   const mts = MimallocThreadState.init(arena, record, pool);
   setCurrentThreadState(mts);
+  const freeLists = arena.recordAlloc(FREE_LISTS_SIZE);
+  if (freeLists === 0) throw new Error("attachStandaloneSpace: no record left for the free lists");
+  arena.u32.fill(0, freeLists >>> 2, (freeLists + FREE_LISTS_SIZE) >>> 2);
   brcLock(arena.i32, gcState, arena.threadId);
   try {
     const countIndex = gsField(gcState, GS_THREAD_COUNT);
@@ -108,6 +119,8 @@ export function attachStandaloneSpace(
       throw new Error(`attachStandaloneSpace: at most ${GS_THREADS_MAX} threads per gc state`);
     arena.u32[gsField(gcState, GS_THREADS + n)] = record;
     arena.u32[countIndex] = n + 1;
+    arena.u32[(freeLists >>> 2) + FL_NEXT] = arena.u32[gsField(gcState, GS_FREE_LISTS)];
+    arena.u32[gsField(gcState, GS_FREE_LISTS)] = freeLists;
   } finally {
     brcUnlock(arena.i32, gcState);
   }
@@ -119,6 +132,7 @@ export function attachStandaloneSpace(
     new StandaloneHost(arena, gcState, pool, options.gil === true),
   );
   space.onScheduledCollection = (s) => collect(s, 0, GcReason.HEAP);
+  space.freeLists = freeLists;
   standaloneStates.set(space, mts);
   return space;
 }
