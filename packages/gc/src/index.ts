@@ -35,7 +35,9 @@ export {
   validateObjectsWorldStopped,
   visitObjects,
   visitObjectsWorldStopped,
+  withWorldStopped,
 } from "./internal/collector.ts";
+export { GcControl, type GenerationStats, gcControl } from "./internal/control.ts";
 export {
   DEBUG_COLLECTABLE,
   DEBUG_LEAK,
@@ -58,6 +60,7 @@ export {
   GS_XYOUNG_COUNT,
   LOCAL_ALLOC_COUNT_THRESHOLD,
 } from "./internal/gc-state-layout.ts";
+export { formatFixed } from "./internal/format.ts";
 export type { GcHost } from "./internal/host.ts";
 export { type InterpSpaceOptions, objectSpaceFor } from "./internal/interp-host.ts";
 export {
@@ -161,5 +164,6 @@ export {
   tpBasicSize,
   tpFlags,
   tpKind,
+  tpMro,
   tpRefmap,
 } from "./internal/type-layout.ts";

@@ -6,7 +6,7 @@
 //   @with_tp_del            newClass(.., { legacyDel })
 // Instances here always have a materialised __dict__ (a dict object), so counts that CPython ≥ 3.11
 // gives per instance are doubled, as CPython 3.10's were; each such place says so.
-import { registerWeakrefCallback } from "@ft/gc";
+import { gcControl, registerWeakrefCallback } from "@ft/gc";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   DEBUG_SAVEALL,
@@ -62,12 +62,13 @@ describe("GCTests", () => {
     expect(gc.collect()).not.toBe(0);
   });
 
-  // CPython's classes are cyclic by construction (tp_mro holds the class; its __dict__'s getset
-  // descriptors refer back to it), so `class A(object): pass; del A` leaves a cycle. @ft/gc's
-  // newClass makes no such cycle: the class is freed by refcounting and collect() finds nothing.
-  it.todo(
-    "test_newstyleclass: needs @ft/gc's newClass to make a class self-referential (tp_mro holding the class), as CPython's are",
-  );
+  it("test_newstyleclass: a class is a cycle by itself (its __mro__ holds it); del A leaves it to the collector", () => {
+    const { s, gc } = harness();
+    const A = s.newClass("A", { base: s.types.object });
+    gc.collect();
+    s.decref(A);
+    expect(gc.collect()).not.toBe(0);
+  });
 
   it("test_instance: an instance referring to itself is collected", () => {
     const { s, gc } = harness();
@@ -97,10 +98,9 @@ describe("GCTests", () => {
     gc.collect();
     s.decref(a);
     expect(gc.collect()).not.toBe(0);
-    // `del B, C; assertNotEqual(gc.collect(), 0)` needs self-referential classes (see test_newstyleclass)
-    s.decref(C);
+    s.decref(C); // del B, C
     s.decref(B);
-    gc.collect();
+    expect(gc.collect()).not.toBe(0);
     const inst = s.newInstance(A); // A.a = A(): class → dict → instance → class
     s.setAttr(A, "a", inst);
     s.decref(inst);
@@ -290,19 +290,21 @@ describe("GCTests", () => {
   });
 
   it("test_garbage_at_shutdown: the ResourceWarning, the listing under DEBUG_UNCOLLECTABLE, nothing under DEBUG_SAVEALL", () => {
-    cleanups.push(behaviour("X", { del() {} }));
+    cleanups.push(
+      behaviour("X", {
+        del() {},
+        repr: (sp, self) => `<X ${sp.repr(sp.getAttr(self, "name"))}>`, // "<X %r>" % self.name
+      }),
+    );
     const run = (debug: number): string => {
       const h = harness();
-      const { s } = h;
-      const reprs = new Map<number, string>();
-      const m = gcModule(s, { repr: (sp, op) => reprs.get(op) ?? sp.repr(op) }); // X.__repr__
+      const { s, gc: m } = h;
       const X = s.newClass("X", { legacyDel: true });
       const make = (name: string) => {
         const x = s.newInstance(X);
         const n = s.newStr(name);
         s.setAttr(x, "name", n);
         s.decref(n);
-        reprs.set(x, `<X '${name}'>`);
         return x;
       };
       const x = make("first");
@@ -682,6 +684,104 @@ describe("GCTests: the module's own behaviour", () => {
     expect(h.stderr).toContain(`gc: uncollectable <U 0x${u.toString(16)}>\n`);
     clearGarbage(h);
     s.decref(U);
+  });
+
+  it("its state is @ft/gc's gcControl(space): what one sets, the other reads", () => {
+    const { s, gc } = harness();
+    const c = gcControl(s);
+    expect(gc.control).toBe(c);
+    gc.disable();
+    expect(c.enabled).toBe(false);
+    c.enabled = true;
+    expect(gc.isEnabled()).toBe(true);
+    c.threshold0 = 123;
+    expect(gc.getThreshold()).toEqual([123, 10, 0]);
+    gc.setDebug(DEBUG_SAVEALL);
+    expect(c.debug).toBe(DEBUG_SAVEALL);
+    gc.setDebug(0);
+    expect(gc.garbage).toBe(c.garbage);
+    gc.collect(1);
+    expect(gc.getStats()[1]).toEqual(c.stats(1));
+  });
+
+  it("getObjects, getReferrers and getReferents take their references before the world restarts", () => {
+    const { s, gc } = harness();
+    const target = s.newList();
+    const holder = s.newList([target]);
+    const host = s.host as { stopTheWorld(): void; startTheWorld(): void };
+    const start = host.startTheWorld;
+    const seen: number[] = [];
+    host.startTheWorld = () => {
+      seen.push(s.refcnt(target), s.refcnt(holder));
+      start.call(host);
+    };
+    cleanups.push(() => {
+      host.startTheWorld = start;
+    });
+    const objs = gc.getObjects(); // target and holder: +1 each, world stopped
+    const referrers = gc.getReferrers(target); // holder: +1
+    const referents = gc.getReferents(holder); // target: +1
+    expect(seen).toEqual([3, 2, 3, 3, 4, 3]);
+    for (const list of [objs, referrers, referents]) s.decref(list);
+    expect([s.refcnt(target), s.refcnt(holder)]).toEqual([2, 1]);
+    s.decref(holder);
+    s.decref(target);
+  });
+
+  it("get_referents of a class: its name, base, dict and __mro__ (which holds the class)", () => {
+    const { s, gc } = harness();
+    const A = s.newClass("A");
+    const refs = take(s, gc.getReferents(A));
+    const mro = refs.find((r) => s.is(r, "tuple"));
+    if (mro === undefined) throw new Error("no __mro__ among the referents");
+    expect(s.tupleSize(mro)).toBe(2);
+    expect([s.tupleGet(mro, 0), s.tupleGet(mro, 1)]).toEqual([A, s.types.object]);
+    expect(refs.some((r) => s.is(r, "dict"))).toBe(true);
+    expect(refs).toContain(s.types.object);
+    expect(refs.some((r) => s.is(r, "str") && s.strValue(r) === "A")).toBe(true);
+    expect(take(s, gc.getReferrers(A))).toEqual([mro]); // the class is in a cycle with its __mro__
+    s.decref(A);
+    expect(gc.collect()).toBe(3);
+  });
+
+  it("the shutdown listing: the repr option overrides the types' repr behaviours", () => {
+    const h = harness();
+    const { s } = h;
+    cleanups.push(behaviour("Y", { del() {}, repr: () => "<Y from behaviour>" }));
+    const m = gcModule(s, { repr: (sp, op) => (sp.typeName(op) === "Y" ? "<Y from option>" : sp.repr(op)) });
+    const Y = s.newClass("Y", { legacyDel: true });
+    const y = s.newInstance(Y);
+    s.setAttr(y, "me", y);
+    s.decref(y);
+    m.setDebug(DEBUG_UNCOLLECTABLE);
+    m.shutdown();
+    expect(h.stderr.join("")).toContain("      [<Y from option>]\n");
+    expect(h.stderr.join("")).not.toContain("from behaviour");
+  });
+
+  it("the shutdown listing: a repr that throws is reported and the listing left out, as CPython", () => {
+    const h = harness();
+    const { s, gc } = h;
+    cleanups.push(
+      behaviour("W", {
+        del() {},
+        repr() {
+          throw new Error("repr failed");
+        },
+      }),
+    );
+    const W = s.newClass("W", { legacyDel: true });
+    const w = s.newInstance(W);
+    s.setAttr(w, "me", w);
+    s.decref(w);
+    gc.setDebug(DEBUG_UNCOLLECTABLE);
+    gc.shutdown();
+    const out = h.stderr.join("");
+    expect(out).toContain("ResourceWarning: gc: 1 uncollectable objects at shutdown\n");
+    expect(out).not.toContain("      [");
+    expect(h.unraisable).toEqual([
+      "Exception ignored in runtime shutdown: repr(gc.garbage): Error: repr failed",
+    ]);
   });
 
   it("getReferrers: the containers and instances referring to an object; frozen ones excluded", () => {

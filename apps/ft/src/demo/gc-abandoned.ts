@@ -25,7 +25,7 @@ export const gcAbandonedStep: DemoStep = {
     const started: { worker: { terminate(): Promise<number> }; exited: Promise<unknown> }[] = [];
     try {
       const s = gc.objectSpaceFor(runtime);
-      s.gsSet(gc.GS_ENABLED, 0); // no automatic collection during the tour: one, by hand, below
+      gc.gcControl(s).enabled = false; // no automatic collection during the tour: one, by hand, below
       const root = s.newList(new Array(ENDS.length).fill(0));
       const nodeClass = s.newClass("Node", { slots: 1 });
       say(
@@ -88,7 +88,7 @@ export const gcAbandonedStep: DemoStep = {
       };
       say(`main: tracked objects before: ${describe(byOwner())}`);
 
-      s.gsSet(gc.GS_DEBUG, gc.DEBUG_STATS);
+      gc.gcControl(s).debug = gc.DEBUG_STATS;
       s.stderr = (line) => say(`  ${line}`);
       let info: { collected: number; uncollectable: number } | null = null;
       s.gcCallbacks.push((phase, i) => {
@@ -97,7 +97,7 @@ export const gcAbandonedStep: DemoStep = {
       const t0 = process.hrtime.bigint();
       const n = gc.collect(s);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      s.gsSet(gc.GS_DEBUG, 0);
+      gc.gcControl(s).debug = 0;
       say(
         `main: collect() = ${count(n)} in ${ms.toFixed(1)} ms; the "stop" callback saw ${JSON.stringify(info)}`,
       );

@@ -1,6 +1,6 @@
 /**
  * The JavaScript side of types: behaviours that cannot be data (finalizers, legacy `__del__`,
- * weakref callbacks), registered by type name (or, for callbacks, by callback name) in EACH
+ * weakref callbacks, `__repr__`), registered by type name (or, for callbacks, by callback name) in EACH
  * thread that may run them. The arena says whether a type has one (`TPFLAGS_HAS_FINALIZE`,
  * `TPFLAGS_HAS_LEGACY_DEL`); the calling thread's registry says what it does. A type whose flag is
  * set but whose behaviour is missing in the running thread is reported as an ignored exception.
@@ -15,6 +15,12 @@ export interface TypeBehaviour {
   del?(space: ObjectSpace, op: number): void;
   /** Called when an instance is used as a weakref callback: `call(space, self, weakref)`. */
   call?(space: ObjectSpace, op: number, arg: number): void;
+  /**
+   * `__repr__`: the text `space.repr(op)` gives for instances of the type and of its subclasses
+   * that register none (the gc module's listing of `gc.garbage` at shutdown, "Exception ignored
+   * in: …" reports). It must not allocate objects it does not release.
+   */
+  repr?(space: ObjectSpace, op: number): string;
 }
 
 /** A weakref callback registered by name; the weakref's `wr_callback` is a str holding the name. */

@@ -45,6 +45,7 @@ import {
 } from "@ft/mimalloc";
 import { HeapTag } from "@ft/pymem";
 import { assert, AssertionError } from "./assert.ts";
+import { formatFixed } from "./format.ts";
 import {
   DEBUG_COLLECTABLE,
   DEBUG_SAVEALL,
@@ -87,6 +88,7 @@ import {
   TP_DICT_OFFSET,
   TP_FLAGS_OFFSET,
   TP_KIND_OFFSET,
+  TP_MRO_OFFSET,
   TP_NAME_OFFSET,
   TP_REFMAP_OFFSET,
   TPFLAGS_HAS_FINALIZE,
@@ -177,7 +179,7 @@ export function collect(space: ObjectSpace, generation = 2, reason: GcReason = G
     const n = state.collected + state.uncollectable;
     if ((debug & DEBUG_STATS) !== 0) {
       space.stderr(
-        `gc: done, ${n} unreachable, ${state.uncollectable} uncollectable, ${((Date.now() - t0) / 1000).toFixed(4)}s elapsed`,
+        `gc: done, ${n} unreachable, ${state.uncollectable} uncollectable, ${formatFixed((Date.now() - t0) / 1000, 4)}s elapsed`,
       );
     }
     const s = gsField(space.gcState, GS_STATS + generation * GS_STATS_WORDS);
@@ -512,6 +514,8 @@ function traverse(i32: Int32Array, u8: Uint8Array, op: number, mode: number): vo
       if (b !== 0) visitRef(i32, u8, b, mode);
       const d = i32[(op + TP_DICT_OFFSET) >> 2];
       if (d !== 0) visitRef(i32, u8, d, mode);
+      const m = i32[(op + TP_MRO_OFFSET) >> 2];
+      if (m !== 0) visitRef(i32, u8, m, mode);
       return;
     }
   }
@@ -591,7 +595,7 @@ function maxReferents(i32: Int32Array, op: number, tw: number): number {
     case TypeKind.DICT:
       return 2 + 2 * (i32[(op + DICT_MASK_OFFSET) >> 2] + 1);
     default:
-      return 2 + 32 + 3;
+      return 2 + 32 + 4; // ob_type, the managed dict, 32 refmap words, a type's 4 references
   }
 }
 
@@ -1095,17 +1099,31 @@ class ObjectVisitor implements HeapVisitor {
 }
 
 /**
+ * Run `fn` with every other thread of the interpreter stopped (`_PyEval_StopTheWorld` …
+ * `_PyEval_StartTheWorld`), the arena's views refreshed first, and return its result. While it
+ * runs no other thread touches any object: `fn` may read any object and take references
+ * (`space.incref`) that no other thread can drop in between, and call the `…WorldStopped`
+ * functions ({@link visitObjectsWorldStopped}, {@link validateObjectsWorldStopped}). `fn` must not
+ * allocate or free objects, run finalizers, wait on other threads, nor collect. In GIL mode (or
+ * one thread) the world has nothing to stop and `fn` simply runs.
+ */
+export function withWorldStopped<T>(space: ObjectSpace, fn: () => T): T {
+  const host = space.host;
+  host.stopTheWorld();
+  try {
+    space.arena.refreshViews();
+    return fn();
+  } finally {
+    host.startTheWorld();
+  }
+}
+
+/**
  * Call `fn` for every tracked object of the interpreter, with the world stopped
  * (`_PyGC_VisitObjectsWorldStopped`). `fn` must not allocate or free objects.
  */
 export function visitObjects(space: ObjectSpace, fn: (op: number, area: HeapArea) => void): void {
-  const host = space.host;
-  host.stopTheWorld();
-  try {
-    visitObjectsWorldStopped(space, fn);
-  } finally {
-    host.startTheWorld();
-  }
+  withWorldStopped(space, () => visitObjectsWorldStopped(space, fn));
 }
 
 /** {@link visitObjects} for a caller that stopped the world itself. */
@@ -1146,15 +1164,18 @@ export function getFreezeCount(space: ObjectSpace): number {
 
 /**
  * `gc.get_objects()`: every tracked object that is neither UNREACHABLE nor FROZEN, as NEW
- * references (collected with the world stopped, increfed before it restarts; decref them).
+ * references (decref them). Each is increfed while the world is still stopped, so no other
+ * thread can free one between the walk and the caller's reference.
  */
 export function getObjects(space: ObjectSpace): number[] {
   const out: number[] = [];
-  visitObjects(space, (op) => {
-    if ((space.arena.u8[op + OB_XGC_BITS_OFFSET] & (GC_UNREACHABLE_MASK | GC_FROZEN_MASK)) === 0)
-      out.push(op);
+  withWorldStopped(space, () => {
+    visitObjectsWorldStopped(space, (op) => {
+      if ((space.arena.u8[op + OB_XGC_BITS_OFFSET] & (GC_UNREACHABLE_MASK | GC_FROZEN_MASK)) === 0)
+        out.push(op);
+    });
+    for (const op of out) space.incref(op);
   });
-  for (const op of out) space.incref(op);
   return out;
 }
 
@@ -1167,13 +1188,7 @@ export function getObjects(space: ObjectSpace): number[] {
 export function validateObjects(space: ObjectSpace): string[] {
   // The whole pass runs with the world stopped: other threads' refcount and container changes
   // between the visit and the checks would otherwise read as problems.
-  const host = space.host;
-  host.stopTheWorld();
-  try {
-    return validateObjectsWorldStopped(space);
-  } finally {
-    host.startTheWorld();
-  }
+  return withWorldStopped(space, () => validateObjectsWorldStopped(space));
 }
 
 /** {@link validateObjects} for a caller that stopped the world itself (nothing is allocated in the arena). */

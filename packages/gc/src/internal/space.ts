@@ -101,6 +101,7 @@ import {
   STR_LENGTH_OFFSET,
   TP_BASE_OFFSET,
   TP_DICT_OFFSET,
+  TP_MRO_OFFSET,
   TP_NAME_OFFSET,
   TPFLAGS_HAS_FINALIZE,
   TPFLAGS_HAS_LEGACY_DEL,
@@ -130,7 +131,7 @@ import {
   weaklistAddress,
 } from "./type-layout.ts";
 
-/** Indexes of the built-in types (`tp_id`); a built-in type's object sits at `builtins + id · 64`. */
+/** Indexes of the built-in types (`tp_id`); a built-in type's object sits at `builtins + id · TYPE_OBJECT_SIZE`. */
 export const BuiltinType = {
   type: 1,
   object: 2,
@@ -565,7 +566,7 @@ export class ObjectSpace {
     const a = this.arena;
     this.i32(op + OBJECT_HEADER_SIZE);
     if (!tpIsGcOf(a.i32, op))
-      throw new ObjectError(`cannot track ${this.repr(op)}: its type is not a GC type`);
+      throw new ObjectError(`cannot track ${this.safeRepr(op)}: its type is not a GC type`);
     if (obHasGcBits(a.u8, op, GC_TRACKED_MASK))
       throw new ObjectError("object already tracked by the garbage collector");
     obSetGcBits(a.u8, op, GC_TRACKED_MASK);
@@ -649,6 +650,10 @@ export class ObjectSpace {
    * A new class (a heap type, itself a GC object in the GC heap): instances are GC objects with a
    * managed `__dict__` and weakref list in the pre-header (GC_PRE heap), `slots` reference words,
    * and the finalizer flags asked for (inherited from the base). Tracked.
+   *
+   * Its `tp_mro` (`__mro__`) is the tuple (class, base, …, object), which holds the class: as in
+   * CPython, a class is part of a reference cycle from the start, so dropping the last outside
+   * reference does not free it; the cycle collector does.
    */
   newClass(name: string, options: ClassOptions = {}): number {
     const base = options.base ?? this.types.object;
@@ -679,6 +684,10 @@ export class ObjectSpace {
     i32[(tp + TP_DICT_OFFSET) >> 2] = dict;
     this.incref(base);
     i32[(tp + TP_BASE_OFFSET) >> 2] = base;
+    // __mro__ (single inheritance): the class, then its bases' chain; the tuple holds the class.
+    const mro = [tp];
+    for (let b = base; b !== 0; b = tpBase(this.arena.i32, b)) mro.push(b);
+    this.arena.i32[(tp + TP_MRO_OFFSET) >> 2] = this.newTuple(mro);
     obSetGcBits(this.arena.u8, tp, GC_TRACKED_MASK);
     return tp;
   }
@@ -777,9 +786,42 @@ export class ObjectSpace {
     return readStr(this.arena.buffer, op, n);
   }
 
-  /** CPython-like representation: `'abc'`, `42`, `<list object at 0x…>`. */
+  /**
+   * `repr(op)`: the `repr` of the behaviour registered in this thread for `op`'s class or its
+   * nearest base that has one (Python's `__repr__`, inherited), else CPython-like defaults:
+   * `'abc'`, `42`, `<class 'A'>`, `<list object at 0x…>`. An error thrown by a behaviour's `repr`
+   * propagates, as Python's does.
+   */
   repr(op: number): string {
     if (op === 0) return "None";
+    const b = this.reprBehaviourOf(op);
+    return b !== undefined ? b.repr!(this, op) : this.defaultRepr(op);
+  }
+
+  /**
+   * {@link repr} where an error cannot be raised (`PyErr_WriteUnraisable` writing the object):
+   * a throwing `repr` gives `<object repr() failed>`, as CPython prints.
+   */
+  safeRepr(op: number): string {
+    try {
+      return this.repr(op);
+    } catch {
+      return "<object repr() failed>";
+    }
+  }
+
+  /** The `repr` behaviour of `op`'s class or its nearest base that has one (this thread's). */
+  private reprBehaviourOf(op: number): TypeBehaviour | undefined {
+    const i32 = this.arena.i32;
+    for (let tp = this.typeOf(op); tp !== 0; tp = tpBase(this.arena.i32, tp)) {
+      if ((tpFlags(i32, tp) & TPFLAGS_HEAPTYPE) === 0) return undefined; // built-in types: no behaviours
+      const b = typeBehaviour(this.nameOfType(tp));
+      if (b?.repr !== undefined) return b;
+    }
+    return undefined;
+  }
+
+  private defaultRepr(op: number): string {
     const tp = this.typeOf(op);
     if (tp === this.types.str) return `'${this.strValue(op)}'`;
     if (tp === this.types.int) return String(this.intValue(op));
@@ -1157,7 +1199,7 @@ export class ObjectSpace {
         throw new ObjectError(`no finalizer registered for type '${n}' in this thread`);
       b.finalize(this, op);
     } catch (e) {
-      this.unraisable(this.repr(op), e);
+      this.unraisable(this.safeRepr(op), e);
     }
   }
 
@@ -1178,7 +1220,7 @@ export class ObjectSpace {
         b.call(this, cb, wr);
       }
     } catch (e) {
-      this.unraisable(this.repr(cb), e);
+      this.unraisable(this.safeRepr(cb), e);
     }
   }
 
@@ -1199,9 +1241,13 @@ export class ObjectSpace {
       this.arena.i32[(op + WR_CALLBACK_OFFSET) >> 2] = 0;
       this.decref(cb);
     } else if (kind === TypeKind.TYPE) {
+      // type_clear: the dict, and tp_mro (a tuple, which has no tp_clear, holding the class).
       const d = i32[(op + TP_DICT_OFFSET) >> 2] >>> 0;
       i32[(op + TP_DICT_OFFSET) >> 2] = 0;
+      const mro = i32[(op + TP_MRO_OFFSET) >> 2] >>> 0;
+      i32[(op + TP_MRO_OFFSET) >> 2] = 0;
       this.decref(d);
+      this.decref(mro);
     }
     if (kind !== TypeKind.TUPLE) this.clearRefmapAndDict(op, tp);
   }
@@ -1345,6 +1391,7 @@ export class ObjectSpace {
       this.decref(i32[(op + TP_NAME_OFFSET) >> 2] >>> 0);
       this.decref(this.arena.i32[(op + TP_BASE_OFFSET) >> 2] >>> 0);
       this.decref(this.arena.i32[(op + TP_DICT_OFFSET) >> 2] >>> 0);
+      this.decref(this.arena.i32[(op + TP_MRO_OFFSET) >> 2] >>> 0);
     }
     if (kind !== TypeKind.TUPLE) this.clearRefmapAndDict(op, tp);
     if (
@@ -1410,7 +1457,7 @@ export class ObjectSpace {
           throw new ObjectError(`no __del__ registered for type '${n}' in this thread`);
         b.del(this, op);
       } catch (e) {
-        this.unraisable(this.repr(op), e);
+        this.unraisable(this.safeRepr(op), e);
       }
     }
     // _PyObject_ResurrectEnd
@@ -1524,7 +1571,7 @@ export function forEachReferent(i32: Int32Array, op: number, out: number[]): voi
       if (i32[(op + WR_CALLBACK_OFFSET) >> 2] !== 0) out.push(i32[(op + WR_CALLBACK_OFFSET) >> 2] >>> 0);
       break;
     case TypeKind.TYPE:
-      for (const off of [TP_NAME_OFFSET, TP_BASE_OFFSET, TP_DICT_OFFSET]) {
+      for (const off of [TP_NAME_OFFSET, TP_BASE_OFFSET, TP_DICT_OFFSET, TP_MRO_OFFSET]) {
         if (i32[(op + off) >> 2] !== 0) out.push(i32[(op + off) >> 2] >>> 0);
       }
       break;

@@ -4,12 +4,17 @@
  * references, so that ANY thread — the collector's included — traverses any object by reading
  * memory, without a JavaScript closure (CPython's `tp_traverse` becomes data).
  *
- *   byte 24        28       32          36         40        44       48       52       56          60
- *        +--------+--------+-----------+----------+---------+--------+--------+--------+-----------+--------+
- *        |tp_flags|tp_kind |tp_basic-  |tp_item-  |tp_refmap|tp_name |tp_base |tp_dict |tp_weaklist| tp_id  |
- *        | u32    | u32    |size u32   |size u32  | u32     | str  s | type s | dict s | weakref   | u32    |
- *        +--------+--------+-----------+----------+---------+--------+--------+--------+-----------+--------+
+ *   byte 24        28       32          36         40        44       48       52       56          60       64       68
+ *        +--------+--------+-----------+----------+---------+--------+--------+--------+-----------+--------+--------+-----+
+ *        |tp_flags|tp_kind |tp_basic-  |tp_item-  |tp_refmap|tp_name |tp_base |tp_dict |tp_weaklist| tp_id  |tp_mro  |(pad)|
+ *        | u32    | u32    |size u32   |size u32  | u32     | str  s | type s | dict s | weakref   | u32    |tuple s |     |
+ *        +--------+--------+-----------+----------+---------+--------+--------+--------+-----------+--------+--------+-----+
  *   (s = strong reference, owned by heap types; built-in types and their names are immortal)
+ *
+ * `tp_mro` is a class's `__mro__`: the tuple (class, base, base's base, …, object), so a class
+ * refers to itself through it and, as in CPython, is part of a reference cycle from the start:
+ * only the cycle collector frees a class (its `tp_clear` drops `tp_dict` and `tp_mro`). Built-in
+ * types (immortal) have none (0).
  *
  * Traversal of an object `op` of type `tp` (what {@link TYPE_KIND_NAMES} kinds add is below):
  *   - every body word `i` with bit `i` of `tp_refmap` set: `op + OBJECT_HEADER_SIZE + 4·i`
@@ -26,7 +31,7 @@
  *             entries: (mask+1) × {hash, key, value}; key 0 empty, 1 dummy
  *   WEAKREF   +24 wr_object (NOT strong), +28 wr_callback, +32 next,   wr_callback
  *             +36 prev (the referent's list of weakrefs)
- *   TYPE      the descriptor above                                     tp_name, tp_base, tp_dict
+ *   TYPE      the descriptor above                                     tp_name, tp_base, tp_dict, tp_mro
  */
 import { OBJECT_HEADER_SIZE } from "./object-layout.ts";
 
@@ -52,8 +57,10 @@ export const TP_DICT_OFFSET = 52;
 export const TP_WEAKLIST_OFFSET = 56;
 /** Byte offset of `tp_id`: a built-in type's index (BuiltinType), 0 for classes. */
 export const TP_ID_OFFSET = 60;
-/** Size of a type object. */
-export const TYPE_OBJECT_SIZE = 64;
+/** Byte offset of `tp_mro` (a tuple, or 0 for built-in types): `__mro__`, the class first. */
+export const TP_MRO_OFFSET = 64;
+/** Size of a type object (8-aligned: the word after `tp_mro` is padding). */
+export const TYPE_OBJECT_SIZE = 72;
 
 // ---------------------------------------------------------------------------------- tp_flags
 
@@ -150,6 +157,10 @@ export function tpBase(i32: Int32Array, tp: number): number {
 export function tpDict(i32: Int32Array, tp: number): number {
   return i32[(tp + TP_DICT_OFFSET) >> 2]! >>> 0;
 }
+/** `tp_mro` (the `__mro__` tuple, class first) of type `tp`; 0 for built-in types. */
+export function tpMro(i32: Int32Array, tp: number): number {
+  return i32[(tp + TP_MRO_OFFSET) >> 2]! >>> 0;
+}
 /** `tp_id` of type `tp` (a built-in type's index, 0 for classes). */
 export function tpId(i32: Int32Array, tp: number): number {
   return i32[(tp + TP_ID_OFFSET) >> 2]!;
@@ -181,6 +192,7 @@ export function tpInit(
   i32[w + (TP_DICT_OFFSET >> 2)] = 0;
   i32[w + (TP_WEAKLIST_OFFSET >> 2)] = 0;
   i32[w + (TP_ID_OFFSET >> 2)] = id;
+  i32[w + (TP_MRO_OFFSET >> 2)] = 0;
 }
 
 /**

@@ -13,6 +13,7 @@
  * The free-threaded build prints no per-generation counts (its `show_stats_each_generations` is
  * a TODO, since it keeps no generation lists); the two count lines are here for the GIL mode.
  */
+import { formatFixed } from "@ft/gc";
 import { DEBUG_UNCOLLECTABLE, type Generation, NUM_GENERATIONS } from "./constants.ts";
 
 /** `"gc: collecting generation %d...\n"`, the first DEBUG_STATS line. */
@@ -36,7 +37,8 @@ export function formatObjectsInPermanentGeneration(count: number): string {
 /**
  * `"gc: done, %zd unreachable, %zd uncollectable, %.4fs elapsed\n"`, the last DEBUG_STATS line.
  * "unreachable" counts both the collected and the uncollectable objects (CPython prints `n+m`).
- * The seconds are rounded as C's `printf("%.4f")` does: ties (e.g. 0.03125) go to even.
+ * The seconds are rounded as C's `printf("%.4f")` does: ties (e.g. 0.03125) go to even (@ft/gc's
+ * `formatFixed`, which the collector's own DEBUG_STATS line uses too).
  */
 export function formatCollectionDone(
   collected: number,
@@ -64,23 +66,4 @@ export function formatUncollectableAtShutdown(count: number, debugFlags: number)
   return debugFlags & DEBUG_UNCOLLECTABLE
     ? `gc: ${count} uncollectable objects at shutdown`
     : `gc: ${count} uncollectable objects at shutdown; use gc.set_debug(gc.DEBUG_UNCOLLECTABLE) to list them`;
-}
-
-/** How many digits past the kept ones decide whether a value is exactly halfway. */
-const TIE_DIGITS = 30;
-
-/**
- * `printf("%.*f", digits, x)`: like `toFixed`, except that a value exactly halfway between two
- * results goes to the even one (`toFixed` picks the larger). A double that is exactly halfway at
- * `digits` places has a short decimal expansion, so `TIE_DIGITS` more places show it.
- */
-export function formatFixed(x: number, digits: number): string {
-  const rounded = x.toFixed(digits);
-  if (digits < 1 || !Number.isFinite(x) || Math.abs(x) >= 1e21) return rounded;
-  const long = Math.abs(x).toFixed(digits + TIE_DIGITS);
-  const cut = long.length - TIE_DIGITS;
-  if (long.slice(cut) !== `5${"0".repeat(TIE_DIGITS - 1)}`) return rounded;
-  const kept = long.slice(0, cut);
-  if (Number(kept[kept.length - 1]) % 2 === 1) return rounded; // odd: rounding away is rounding to even
-  return x < 0 ? `-${kept}` : kept;
 }

@@ -7,19 +7,21 @@
  *
  *   Python                        here                          state
  *   ----------------------------  ----------------------------  ---------------------------------
- *   gc.enable() / disable()       enable() / disable()          GS_ENABLED (automatic collection)
+ *   gc.enable() / disable()       enable() / disable()          control.enabled (automatic collection)
  *   gc.collect(generation=2)      collect(generation = 2)       runs @ft/gc's collect (MANUAL)
- *   gc.get_count()                getCount()                    young.count, old[0], old[1]
- *   gc.get/set_threshold          getThreshold / setThreshold   GS_THRESHOLD0..2
- *   gc.get/set_debug              getDebug / setDebug           GS_DEBUG
- *   gc.get_objects(generation)    getObjects(generation)        a new list (world stopped walk)
- *   gc.get_stats()                getStats()                    GS_STATS, snapshot
- *   gc.get_referrers(*objs)       getReferrers(...objs)         a new list (world stopped walk)
- *   gc.get_referents(*objs)       getReferents(...objs)         a new list (world stopped)
+ *   gc.get_count()                getCount()                    control.youngCount, old0Count, old1Count
+ *   gc.get/set_threshold          getThreshold / setThreshold   control.threshold0..2
+ *   gc.get/set_debug              getDebug / setDebug           control.debug
+ *   gc.get_objects(generation)    getObjects(generation)        a new list (withWorldStopped walk)
+ *   gc.get_stats()                getStats()                    control.stats(g), snapshot
+ *   gc.get_referrers(*objs)       getReferrers(...objs)         a new list (withWorldStopped walk)
+ *   gc.get_referents(*objs)       getReferents(...objs)         a new list (withWorldStopped)
  *   gc.is_tracked / is_finalized  isTracked / isFinalized       ob_gc_bits
  *   gc.freeze / unfreeze / …      freeze / unfreeze / …         FROZEN bits
- *   gc.garbage                    garbage                       GS_GARBAGE (a list object)
+ *   gc.garbage                    garbage                       control.garbage (a list object)
  *   gc.callbacks                  callbacks                     this thread's array
+ *
+ * "control" is @ft/gc's `gcControl(space)`: the module uses only @ft/gc's public API.
  *
  * Objects are arena offsets (`0` is None). Lists returned are NEW references (decref them), as
  * the C API's; arguments are borrowed.
@@ -31,24 +33,16 @@ import {
   unfreeze as coreUnfreeze,
   GC_FROZEN_MASK,
   GC_UNREACHABLE_MASK,
+  type GcControl,
   GcReason,
-  GS_DEBUG,
-  GS_ENABLED,
-  GS_GARBAGE,
-  GS_OLD0_COUNT,
-  GS_OLD1_COUNT,
-  GS_STATS,
-  GS_STATS_WORDS,
-  GS_THRESHOLD0,
-  GS_THRESHOLD1,
-  GS_THRESHOLD2,
-  GS_XYOUNG_COUNT,
+  gcControl,
   type ObjectSpace,
   obGcBits,
   TPFLAGS_HAVE_GC,
   tpFlags,
   type UnraisableHook,
   visitObjectsWorldStopped,
+  withWorldStopped,
 } from "@ft/gc";
 import { checkDebugFlags, checkGeneration, checkObjectsGeneration, checkThreshold } from "./arguments.ts";
 import {
@@ -90,7 +84,11 @@ export interface GcModuleOptions {
   stderr?: TextSink;
   /** Where errors in callbacks and finalizers go ("Exception ignored in …"). @defaultValue the space's */
   onUnraisable?: UnraisableHook;
-  /** `repr(obj)` for the DEBUG_UNCOLLECTABLE listing at shutdown. @defaultValue `space.repr` */
+  /**
+   * `repr(obj)` for the DEBUG_UNCOLLECTABLE listing of `gc.garbage` at shutdown: an override of
+   * the types' own `repr` behaviours (`registerTypeBehaviour(name, { repr })`, Python's
+   * `__repr__`), which `space.repr` uses. @defaultValue `space.repr`
+   */
   repr?: (space: ObjectSpace, op: number) => string;
 }
 
@@ -109,6 +107,8 @@ export class GcModule {
 
   /** The calling thread's object space in the interpreter. */
   readonly space: ObjectSpace;
+  /** The interpreter's collector state, by name (@ft/gc's `gcControl(space)`). */
+  readonly control: GcControl;
   /** @internal */
   reprOf: (space: ObjectSpace, op: number) => string;
   private sink: TextSink | null = null;
@@ -116,6 +116,7 @@ export class GcModule {
   /** @internal Use {@link gcModule} or {@link gcModuleFor}. */
   constructor(space: ObjectSpace, options: GcModuleOptions = {}) {
     this.space = space;
+    this.control = gcControl(space);
     this.reprOf = options.repr ?? ((s, op) => s.repr(op));
     if (options.stderr !== undefined) this.setStderr(options.stderr);
     if (options.onUnraisable !== undefined) space.onUnraisable = options.onUnraisable;
@@ -137,17 +138,17 @@ export class GcModule {
 
   /** `gc.enable()`: automatic collection on. */
   enable(): void {
-    this.space.gsSet(GS_ENABLED, 1);
+    this.control.enabled = true;
   }
 
   /** `gc.disable()`: automatic collection off (`collect()` still runs). */
   disable(): void {
-    this.space.gsSet(GS_ENABLED, 0);
+    this.control.enabled = false;
   }
 
   /** `gc.isenabled()`. */
   isEnabled(): boolean {
-    return this.space.gsGet(GS_ENABLED) !== 0;
+    return this.control.enabled;
   }
 
   // ------------------------------------------------------------------------------- collect
@@ -166,14 +167,14 @@ export class GcModule {
 
   /** `gc.get_count()`: (young count, old[0], old[1]), after flushing this thread's buffered count. */
   getCount(): [number, number, number] {
-    const s = this.space;
-    s.flushAllocCount();
-    return [s.gsGet(GS_XYOUNG_COUNT), s.gsGet(GS_OLD0_COUNT), s.gsGet(GS_OLD1_COUNT)];
+    this.space.flushAllocCount();
+    const c = this.control;
+    return [c.youngCount, c.old0Count, c.old1Count];
   }
 
   /** `gc.get_threshold()`: (young threshold, old[0] threshold, 0), as the free-threaded build. */
   getThreshold(): [number, number, number] {
-    return [this.space.gsGet(GS_THRESHOLD0), this.space.gsGet(GS_THRESHOLD1), 0];
+    return [this.control.threshold0, this.control.threshold1, 0];
   }
 
   /**
@@ -187,32 +188,25 @@ export class GcModule {
     const t0 = checkThreshold(threshold0);
     const t1 = threshold1 === undefined ? undefined : checkThreshold(threshold1);
     const t2 = threshold2 === undefined ? undefined : checkThreshold(threshold2);
-    this.space.gsSet(GS_THRESHOLD0, t0);
-    if (t1 !== undefined) this.space.gsSet(GS_THRESHOLD1, t1);
-    if (t2 !== undefined) this.space.gsSet(GS_THRESHOLD2, t2);
+    this.control.threshold0 = t0;
+    if (t1 !== undefined) this.control.threshold1 = t1;
+    if (t2 !== undefined) this.control.threshold2 = t2;
   }
 
   /** `gc.get_debug()`. */
   getDebug(): number {
-    return this.space.gsGet(GS_DEBUG);
+    return this.control.debug;
   }
 
   /** `gc.set_debug(flags)`: DEBUG_STATS, DEBUG_COLLECTABLE, … (unknown bits are kept, as CPython). */
   setDebug(flags: unknown): void {
-    this.space.gsSet(GS_DEBUG, checkDebugFlags(flags));
+    this.control.debug = checkDebugFlags(flags);
   }
 
   /** `gc.get_stats()`: a snapshot, one entry per generation. */
   getStats(): GcGenerationStats[] {
     const out: GcGenerationStats[] = [];
-    for (let g = 0; g < NUM_GENERATIONS; g++) {
-      const w = GS_STATS + g * GS_STATS_WORDS;
-      out.push({
-        collections: this.space.gsGet(w),
-        collected: this.space.gsGet(w + 1),
-        uncollectable: this.space.gsGet(w + 2),
-      });
-    }
+    for (let g = 0; g < NUM_GENERATIONS; g++) out.push(this.control.stats(g));
     return out;
   }
 
@@ -246,9 +240,7 @@ export class GcModule {
   getReferents(...objs: number[]): number {
     const s = this.space;
     const found: number[] = [];
-    s.host.stopTheWorld();
-    try {
-      s.arena.refreshViews();
+    withWorldStopped(s, () => {
       for (const op of objs) {
         if (op === 0 || (tpFlags(s.arena.i32, s.typeOf(op)) & TPFLAGS_HAVE_GC) === 0) continue;
         for (const r of s.referents(op)) {
@@ -256,9 +248,7 @@ export class GcModule {
           found.push(r);
         }
       }
-    } finally {
-      s.host.startTheWorld();
-    }
+    });
     return this.listOfNewReferences(found);
   }
 
@@ -269,17 +259,14 @@ export class GcModule {
   private walkWorldStopped(targets: Set<number> | null): number[] {
     const s = this.space;
     const found: number[] = [];
-    s.host.stopTheWorld();
-    try {
+    withWorldStopped(s, () => {
       visitObjectsWorldStopped(s, (op) => {
         if ((obGcBits(s.arena.u8, op) & (GC_UNREACHABLE_MASK | GC_FROZEN_MASK)) !== 0) return;
         if (targets !== null && !s.referents(op).some((r) => targets.has(r))) return;
         found.push(op);
       });
       for (const op of found) s.incref(op);
-    } finally {
-      s.host.startTheWorld();
-    }
+    });
     return found;
   }
 
@@ -327,7 +314,7 @@ export class GcModule {
 
   /** `gc.garbage`: the interpreter's list (borrowed) of uncollectable objects, and all garbage under DEBUG_SAVEALL. */
   get garbage(): number {
-    return this.space.gsGet(GS_GARBAGE) >>> 0;
+    return this.control.garbage;
   }
 
   /** `gc.callbacks`: this thread's list of callbacks (append and remove functions). */
@@ -351,7 +338,9 @@ export class GcModule {
    * `_PyGC_DumpShutdownStats`: unless DEBUG_SAVEALL is set, a non-empty `gc.garbage` gets the
    * ResourceWarning "gc: N uncollectable objects at shutdown; use
    * gc.set_debug(gc.DEBUG_UNCOLLECTABLE) to list them"; with DEBUG_UNCOLLECTABLE the list's repr
-   * follows. Returns whether it warned.
+   * follows (each item's type's `repr` behaviour; an error in one is reported as "Exception
+   * ignored in runtime shutdown: repr(gc.garbage)" and the listing left out, as CPython does).
+   * Returns whether it warned.
    */
   dumpShutdownStats(): boolean {
     const s = this.space;
@@ -362,9 +351,20 @@ export class GcModule {
     if (n === 0) return false;
     this.write(`gc:0: ResourceWarning: ${formatUncollectableAtShutdown(n, debug)}\n`);
     if ((debug & DEBUG_UNCOLLECTABLE) !== 0) {
-      const items: string[] = [];
-      for (let i = 0; i < n; i++) items.push(this.reprOf(s, s.listGet(garbage, i)));
-      this.write(`      [${items.join(", ")}]\n`);
+      // repr(gc.garbage): each item's repr (its type's `repr` behaviour, or the `repr` option).
+      let text: string | null = null;
+      try {
+        const items: string[] = [];
+        for (let i = 0; i < s.listLen(garbage); i++) items.push(this.reprOf(s, s.listGet(garbage, i)));
+        text = `[${items.join(", ")}]`;
+      } catch (e) {
+        try {
+          s.onUnraisable("Exception ignored in runtime shutdown: repr(gc.garbage)", e);
+        } catch {
+          // a broken hook must not stop the shutdown
+        }
+      }
+      if (text !== null) this.write(`      ${text}\n`);
     }
     return true;
   }

@@ -22,7 +22,7 @@ function sizeFor(shape: Shape, o: CaseOptions): number {
 async function runFt(shape: Shape, n: number): Promise<CaseResult> {
   const gc = await import("@ft/gc");
   const s = gc.createStandaloneSpace({ maxBytes: 2 ** 31 });
-  s.gsSet(gc.GS_ENABLED, 0);
+  gc.gcControl(s).enabled = false;
   gc.registerTypeBehaviour("F", { finalize() {} });
   let objects: number;
   let keep = 0;
