@@ -4,6 +4,7 @@
  * thread's @ft/pymem. The OBJ-domain call runs with the thread's current object heap set to the
  * kind, so hooks in the chain (debug, tracing) still reach the right heap.
  */
+import type { Arena } from "@ft/mimalloc";
 import { HeapTag, type PyMem } from "@ft/pymem";
 
 /** What the object space needs from the allocator layer. Pointers are arena offsets, 0 = NULL. */
@@ -18,6 +19,12 @@ export interface ObjectAllocator {
   memFree(p: number): void;
   /** Bytes between a block's start and its data (the debug header when debug hooks are on). */
   debugHeaderBytes(): number;
+  /**
+   * The arena whose `free` every `freeObject` and `memFree` would end in, when nothing sits in
+   * between (the default allocators in every domain: no debug hooks, no tracing, no user hook),
+   * else null. The collector's delete phase then frees garbage straight to @ft/mimalloc.
+   */
+  directFreeArena?(): Arena | null;
 }
 
 /** The allocator over a thread's PyMem. */
@@ -29,6 +36,7 @@ export function pymemAllocator(pymem: PyMem): ObjectAllocator {
     memRealloc: (p, size) => pymem.realloc(p, size),
     memFree: (p) => pymem.free(p),
     debugHeaderBytes: () => pymem.objectDebugHeaderSize(),
+    directFreeArena: () => (pymem.allocatorName() === "mimalloc" ? pymem.arena : null),
   };
 }
 

@@ -1034,6 +1034,18 @@ function deleteGarbage(state: CollectionState): void {
     op = next;
   }
   state.unreachable = 0;
+  // Default allocators: blocks go straight back to @ft/mimalloc (space.directFree, reset by the
+  // space as soon as any behaviour runs, and after this phase).
+  space.directFree = space.alloc.directFreeArena?.() ?? null;
+  try {
+    deleteList(state, list, n, saveAll, garbage);
+  } finally {
+    space.directFree = null;
+  }
+}
+
+function deleteList(state: CollectionState, list: Int32Array, n: number, saveAll: boolean, garbage: number): void {
+  const space = state.space;
   for (let k = 0; k < n; k++) {
     const op = list[k];
     const u8 = space.arena.u8;

@@ -213,6 +213,14 @@ export class ObjectSpace {
    * none (its thread state was cleared): set by the host.
    */
   freeLists = 0;
+  /**
+   * @internal Set by the collector's delete phase when the allocators are the defaults
+   * (`ObjectAllocator.directFreeArena`): object blocks and item arrays are freed straight to this
+   * arena instead of through pymem's chain. Reset to null as soon as any JavaScript behaviour runs
+   * (a finalizer, `__del__`, a weakref callback, a repr, the unraisable hook), since it may install
+   * an allocator hook.
+   */
+  directFree: Arena | null = null;
   private readonly behaviourCache = new Map<
     number,
     { name: number; b: TypeBehaviour | undefined; n: string }
@@ -1170,6 +1178,7 @@ export class ObjectSpace {
 
   /** @internal This thread's behaviour for `op`'s type (looked up by name, cached by type). */
   behaviourOf(op: number): { b: TypeBehaviour | undefined; n: string } {
+    this.directFree = null; // a behaviour is about to run (see directFree)
     const tp = this.typeOf(op);
     const name = tpName(this.arena.i32, tp);
     let cached = this.behaviourCache.get(tp);
@@ -1184,6 +1193,7 @@ export class ObjectSpace {
 
   /** Report an error that cannot be raised (`PyErr_WriteUnraisable`). */
   unraisable(where: string, error: unknown): void {
+    this.directFree = null;
     try {
       this.onUnraisable(`Exception ignored in: ${where}`, error);
     } catch {
@@ -1207,6 +1217,7 @@ export class ObjectSpace {
   callWeakrefCallback(wr: number): void {
     const cb = this.arena.i32[(wr + WR_CALLBACK_OFFSET) >> 2] >>> 0;
     if (cb === 0) return;
+    this.directFree = null;
     try {
       if (this.typeOf(cb) === this.types.str) {
         const name = this.strValue(cb);
@@ -1289,7 +1300,9 @@ export class ObjectSpace {
       const ref = this.arena.i32[base + i];
       if (ref !== 0) this.decref(ref >>> 0);
     }
-    this.alloc.memFree(items);
+    const direct = this.directFree;
+    if (direct !== null) direct.free(items);
+    else this.alloc.memFree(items);
   }
 
   /** `dict_tp_clear`, as {@link clearList}: entries detached, references dropped, entries freed. */
@@ -1311,7 +1324,9 @@ export class ObjectSpace {
       this.decref(k);
       this.decref(v);
     }
-    this.alloc.memFree(entries);
+    const direct = this.directFree;
+    if (direct !== null) direct.free(entries);
+    else this.alloc.memFree(entries);
   }
 
   /** `_PyWeakref_ClearRef`: unlink a weakref from its referent's list and clear its referent. */
@@ -1405,7 +1420,9 @@ export class ObjectSpace {
     }
     const pre = gc && (flags & TPFLAGS_PREHEADER) !== 0 ? PREHEADER_SIZE : 0;
     if (gc) this.recordDeallocation();
-    this.alloc.freeObject(pre !== 0 ? HeapTag.GC_PRE : gc ? HeapTag.GC : HeapTag.OBJECT, op - pre);
+    const direct = this.directFree;
+    if (direct !== null) direct.free(op - pre);
+    else this.alloc.freeObject(pre !== 0 ? HeapTag.GC_PRE : gc ? HeapTag.GC : HeapTag.OBJECT, op - pre);
     if ((flags & TPFLAGS_HEAPTYPE) !== 0) this.decref(tp);
   }
 
