@@ -29,7 +29,8 @@ export const benchCommand: Command = {
   details:
     "Runs the benchmark suites — alloc (the reference workload: 10,000 live blocks, 2M free+malloc " +
     "pairs of 16..256 bytes), alloc-mt1/alloc-mt2 (one and two workers on one arena), alloc-xt " +
-    "(cross-thread free through a ring) and alloc-mem (memory overhead) — and prints a Markdown " +
+    "(cross-thread free through a ring), alloc-mem (memory overhead), visit (block visiting), pymem " +
+    "(allocator domains), interp (stop-the-world, attach) and gc (one collection vs python3) — and prints a Markdown " +
     "report: each case as median [min..max] over rounds, then the target ratios with PASS/MISS. " +
     "Every case runs in a fresh process once per round, and rounds interleave the cases, so " +
     "outside load hits all of them alike. Progress goes to stderr.",
