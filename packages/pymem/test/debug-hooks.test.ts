@@ -233,6 +233,16 @@ describe("debug fills", () => {
     }
   });
 
+  it("spare an object's skip by the heap of its own page, whatever the current object heap is at free", () => {
+    const { arena, pymem, state } = setup("debug");
+    const skip = state.debugOffset(HeapTag.GC_PRE) - DEBUG_HEADER_SIZE;
+    const p = pymem.objectMallocKind(HeapTag.GC_PRE, 40);
+    arena.u8.fill(0x33, p, p + skip);
+    pymem.objectFree(p); // plain OBJ free: the current object heap is OBJECT (skip 16), the page's is GC_PRE (24)
+    expect([...arena.u8.subarray(p, p + skip)].every((b) => b === 0x33)).toBe(true);
+    expect([...arena.u8.subarray(p + skip, p + 48)].every((b) => b === PYMEM_DEADBYTE)).toBe(true);
+  });
+
   it("grow with CLEANBYTE on realloc and keep the data", () => {
     const { arena, pymem } = setup("mimalloc_debug");
     const p = pymem.malloc(8);

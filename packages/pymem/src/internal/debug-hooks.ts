@@ -36,6 +36,7 @@ import {
 } from "./debug-layout.ts";
 import type { Domain } from "./domain.ts";
 import { FatalMemoryError, NO_THREAD_STATE_MESSAGE } from "./errors.ts";
+import { HeapTag } from "./heap-tags.ts";
 import { currentThreadState } from "./thread-state.ts";
 import { HEAP_DEBUG_OFFSET, mimallocStateHeap } from "./thread-state-layout.ts";
 
@@ -127,7 +128,7 @@ export function debugRawFree(ctx: DebugContext, p: number): void {
   const q = p - DEBUG_HEADER_SIZE;
   const u8 = ctx.host.arena.u8;
   const f64 = ctx.host.float64View();
-  const skip = ctx.apiCode === API_CODE_OBJ ? objectFillSkip() : 0;
+  const skip = ctx.apiCode === API_CODE_OBJ ? objectFillSkipOf(ctx.host.arena, q) : 0;
   if (((q | skip) & 7) === 0) {
     // Word path: the block is at least blockBytes long (we asked for that much), so DEADBYTE
     // words may run to its 8-aligned end.
@@ -234,6 +235,26 @@ function objectFillSkip(): number {
   const u32 = s.arena.u32;
   const heap = mimallocStateHeap(s.record, u32[s.currentObjectHeapIndex]! as 1 | 2 | 3);
   const offset = u32[(heap >>> 2) + HEAP_DEBUG_OFFSET]!;
+  return offset > DEBUG_HEADER_SIZE ? offset - DEBUG_HEADER_SIZE : 0;
+}
+
+/**
+ * The fill skip for freeing the OBJ block at `block`: the `debug_offset` of the heap with the tag of
+ * the block's own page (CPython reads `page->debug_offset`), so an object is freed right whatever
+ * the current object heap is. Falls back to the current object heap for a block that is not in a
+ * tagged object page of the arena (a user allocator under the hooks may hand out anything).
+ */
+function objectFillSkipOf(arena: Arena, block: number): number {
+  const s = currentThreadState();
+  if (s === null) return 0;
+  let tag: number;
+  try {
+    tag = arena.tagOf(block);
+  } catch {
+    return objectFillSkip();
+  }
+  if (tag < HeapTag.OBJECT || tag > HeapTag.GC_PRE) return objectFillSkip();
+  const offset = s.arena.u32[(mimallocStateHeap(s.record, tag as 1 | 2 | 3) >>> 2) + HEAP_DEBUG_OFFSET]!;
   return offset > DEBUG_HEADER_SIZE ? offset - DEBUG_HEADER_SIZE : 0;
 }
 
