@@ -44,6 +44,7 @@ export {
   StopTheWorldError,
   ThreadStateError,
   type ThreadStateReport,
+  pyTypeName,
 } from "./internal/errors.ts";
 export type { InterpreterHookArgs, RuntimeHooks, ThreadStateHookArgs } from "./internal/hooks.ts";
 export { registerRuntimeHooks } from "./internal/hooks.ts";

@@ -1,3 +1,4 @@
+import { pyTypeName } from "@ft/interp";
 /**
  * Argument checks of the `gc` module's functions, with CPython's exception wording
  * (`Modules/gcmodule.c`, `Modules/clinic/gcmodule.c.h`, `Python/modsupport.c`). Python's
@@ -93,31 +94,4 @@ function asCInt(value: unknown): number {
   }
   if (n < INT_MIN || n > INT_MAX) throw new RangeError("Python int too large to convert to C int");
   return n;
-}
-
-/** The Python type name of a JavaScript value, for CPython-worded type errors. */
-export function pyTypeName(value: unknown): string {
-  if (value === null || value === undefined) return "NoneType";
-  switch (typeof value) {
-    case "boolean":
-      return "bool";
-    case "number":
-      return Number.isInteger(value) ? "int" : "float";
-    case "bigint":
-      return "int";
-    case "string":
-      return "str";
-    case "symbol":
-      return "symbol";
-    case "function":
-      return "function";
-  }
-  if (Array.isArray(value)) return Object.isFrozen(value) ? "tuple" : "list";
-  try {
-    const ctor = (value as { constructor?: unknown }).constructor;
-    if (typeof ctor === "function" && ctor.name) return ctor.name === "Object" ? "dict" : ctor.name;
-  } catch {
-    // a throwing getter
-  }
-  return "object";
 }

@@ -344,5 +344,6 @@ export function pyTypeName(value: unknown): string {
 
 function constructorName(value: object): string {
   const ctor = readProperty(value, "constructor");
-  return typeof ctor === "function" && ctor.name ? ctor.name : "object";
+  if (typeof ctor !== "function" || !ctor.name) return "object";
+  return ctor.name === "Object" ? "dict" : ctor.name; // a plain object plays a Python dict
 }
