@@ -86,6 +86,85 @@ describe("collector: cycles (test_gc ports)", () => {
     expect(collect(s)).toBe(2);
   });
 
+  it("frees garbage tuples, lists and dicts, and drops exactly one reference to each outside object", () => {
+    const s = space();
+    const outside = s.newList();
+    const key = s.newStr("k");
+    for (let round = 0; round < 3; round++) {
+      // A ring list → dict → tuple → list, each also holding `outside` (and the dict a str key).
+      const l = s.newList();
+      const d = s.newDict();
+      s.listAppend(l, d);
+      s.listAppend(l, outside);
+      const t = s.newTuple([l, outside]);
+      s.dictSet(d, key, t);
+      s.dictSetStr(d, "o", outside);
+      s.decref(l);
+      s.decref(d);
+      s.decref(t);
+      expect(s.refcnt(outside)).toBe(4);
+      expect(collect(s)).toBe(3);
+      expect(s.refcnt(outside)).toBe(1);
+      expect(s.refcnt(key)).toBe(1);
+    }
+    expect(s.arena.checkProblems()).toEqual([]);
+  });
+
+  it("frees a long chain hanging off a cycle without deep recursion", () => {
+    const s = space();
+    const ring = s.newList();
+    s.listAppend(ring, ring);
+    let tail = ring;
+    for (let i = 0; i < 50_000; i++) {
+      const next = i % 2 === 0 ? s.newList() : s.newDict();
+      if (i % 2 === 0) s.listAppend(next, tail);
+      else s.dictSetStr(next, "x", tail);
+      s.decref(tail === ring ? 0 : tail);
+      tail = next;
+    }
+    s.listAppend(ring, tail); // the ring holds the end of a chain that leads back to it
+    s.decref(tail);
+    s.decref(ring);
+    expect(collect(s)).toBe(50_001);
+    expect(collect(s)).toBe(0);
+    expect(s.arena.checkProblems()).toEqual([]);
+  });
+
+  it("a finalizer that allocates, run when garbage drops the last reference to a non-GC object, is safe", () => {
+    const s = space();
+    const keep = s.newList();
+    let calls = 0;
+    cleanups.push(
+      registerTypeBehaviour("Leaf", {
+        finalize(sp) {
+          calls++;
+          for (let i = 0; i < 200; i++) {
+            const l = sp.newList(); // may reuse blocks the collection just freed
+            sp.listAppend(keep, l);
+            sp.decref(l);
+          }
+        },
+      }),
+    );
+    const Leaf = s.newClass("Leaf", { finalize: true, noGc: true });
+    for (let c = 0; c < 20; c++) {
+      const a = s.newList();
+      const b = s.newList();
+      s.listAppend(a, b);
+      s.listAppend(b, a);
+      const leaf = s.newInstance(Leaf);
+      s.listAppend(b, leaf);
+      s.decref(leaf);
+      s.decref(a);
+      s.decref(b);
+    }
+    expect(collect(s)).toBe(40);
+    expect(calls).toBe(20);
+    expect(s.listLen(keep)).toBe(4000);
+    for (let i = 0; i < 4000; i++) expect(s.refcnt(s.listGet(keep, i))).toBe(1);
+    expect(s.arena.checkProblems()).toEqual([]);
+  });
+
   it("frees an acyclic structure by refcounting alone", () => {
     const s = space();
     const l = s.newList();

@@ -131,22 +131,28 @@ interface CollectionState {
   collected: number;
   uncollectable: number;
   longLivedTotal: number;
-  /** Candidates found by update_refs (this thread's scratch, not in the arena). */
+  /**
+   * Candidates found by update_refs (scratch owned by this run, not in the arena); from scan on,
+   * its first `ngarbage` entries are the objects of the `unreachable` list, in reverse list order
+   * (the phases walk it backwards: list order, with loads that do not wait on each other).
+   */
   cand: Int32Array;
   ncand: number;
+  ngarbage: number;
   /** Runs of candidates by owner: candidates from runStart[k] on came from thread runTid[k]. */
   runStart: number[];
   runTid: number[];
   /**
-   * Unreachable objects whose type has a finalizer or can be weakly referenced, counted by scan:
-   * when 0, clear_weakrefs and finalize_garbage have nothing to do.
+   * Unreachable objects whose type has a finalizer or can be weakly referenced, in scan order
+   * (backwards: list order): all that clear_weakrefs and finalize_garbage look at.
    */
-  weakOrFinal: number;
+  weakOrFinal: number[];
   /** JavaScript ran against garbage (a weakref callback or finalizer): resurrection is possible. */
   ranCode: boolean;
 }
 
-let scratch = new Int32Array(1 << 12);
+/** The candidate array between runs (a run owns it: a collection of another space that a finalizer starts takes a new one). */
+let scratch: Int32Array | null = new Int32Array(1 << 12);
 
 const MODE_DECREF = 0;
 const MODE_CLEAR_UNREACHABLE = 1;
@@ -195,6 +201,7 @@ export function collect(space: ObjectSpace, generation = 2, reason: GcReason = G
     }
     return n;
   } finally {
+    if (state !== null) scratch = state.cand;
     space.collecting = false;
     Atomics.store(space.arena.i32, collecting, 0);
   }
@@ -221,6 +228,8 @@ function invokeCallbacks(space: ObjectSpace, phase: "start" | "stop", info: Coll
 }
 
 function newState(space: ObjectSpace): CollectionState {
+  const cand = scratch;
+  scratch = null;
   return {
     space,
     unreachable: 0,
@@ -230,11 +239,12 @@ function newState(space: ObjectSpace): CollectionState {
     collected: 0,
     uncollectable: 0,
     longLivedTotal: 0,
-    cand: scratch,
+    cand: cand ?? new Int32Array(1 << 12),
     ncand: 0,
+    ngarbage: 0,
     runStart: [],
     runTid: [],
-    weakOrFinal: 0,
+    weakOrFinal: [],
     ranCode: false,
   };
 }
@@ -270,7 +280,7 @@ function collectInternal(state: CollectionState, generation: number): void {
       for (let op = state.unreachable; op !== 0; op = a.i32[op >> 2])
         space.stderr(`gc: collectable <${space.typeName(op)} 0x${op.toString(16)}>`);
     }
-    if (state.weakOrFinal !== 0) clearWeakrefsWorldStopped(state);
+    if (state.weakOrFinal.length !== 0) clearWeakrefsWorldStopped(state);
     phase(state, "clear_weakrefs");
     // `_PyGC_ClearAllFreeLists` (CPython: in the second pause, which ft skips when no code ran):
     // after every walk, since it frees blocks.
@@ -284,7 +294,7 @@ function collectInternal(state: CollectionState, generation: number): void {
   for (const op of state.objsToDecref) space.decref(op);
   state.objsToDecref.length = 0;
   callWeakrefCallbacks(state);
-  if (state.weakOrFinal !== 0) finalizeGarbage(state);
+  if (state.weakOrFinal.length !== 0) finalizeGarbage(state);
   phase(state, "finalize");
 
   // Only code that ran since the first pause can have resurrected garbage (nothing else holds a
@@ -392,7 +402,7 @@ class CandidateVisitor implements HeapVisitor {
     if (state.ncand === state.cand.length) {
       const bigger = new Int32Array(state.cand.length * 2);
       bigger.set(state.cand);
-      state.cand = scratch = bigger;
+      state.cand = bigger;
     }
     state.cand[state.ncand++] = op;
   }
@@ -850,11 +860,6 @@ function scanHeapWorldStopped(state: CollectionState): void {
     mergeRefcount(i32, op, 1); // the worklist holds a reference; ob_tid = 0
     const tw = (i32[w + 4] >>> 0) >> 2;
     const flags = i32[tw + (TP_FLAGS_OFFSET >> 2)];
-    if (
-      (flags & (TPFLAGS_HAS_FINALIZE | TPFLAGS_MANAGED_WEAKREF)) !== 0 ||
-      i32[tw + (TP_KIND_OFFSET >> 2)] >= TypeKind.WEAKREF
-    )
-      state.weakOrFinal++;
     if ((flags & TPFLAGS_HAS_LEGACY_DEL) !== 0) {
       u8[op + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK;
       i32[w] = state.legacyFinalizers;
@@ -862,8 +867,46 @@ function scanHeapWorldStopped(state: CollectionState): void {
     } else {
       i32[w] = state.unreachable;
       state.unreachable = op;
+      cand[state.ngarbage++] = op; // k ≥ ngarbage: the candidate there was read already
+      if (
+        (flags & (TPFLAGS_HAS_FINALIZE | TPFLAGS_MANAGED_WEAKREF)) !== 0 ||
+        i32[tw + (TP_KIND_OFFSET >> 2)] >= TypeKind.WEAKREF
+      )
+        state.weakOrFinal.push(op);
     }
   }
+}
+
+/**
+ * Drop from the unreachable list, and from its array, every object for which `leaves` is true,
+ * handing each to `gone` in list order (it may reuse the object's link word). Keeps the order of
+ * the rest.
+ */
+function filterGarbage(state: CollectionState, leaves: (op: number) => boolean, gone: (op: number) => void): void {
+  const garbage = state.cand;
+  const n = state.ngarbage;
+  let any = false;
+  for (let k = n - 1; k >= 0; k--) {
+    const op = garbage[k];
+    if (!leaves(op)) continue;
+    garbage[k] = 0;
+    any = true;
+    gone(op);
+  }
+  if (!any) return;
+  // Index k holds list position n − 1 − k: relink from the tail of the list up.
+  const i32 = state.space.arena.i32;
+  let kept = 0;
+  let head = 0;
+  for (let k = 0; k < n; k++) {
+    const op = garbage[k];
+    if (op === 0) continue;
+    i32[op >> 2] = head;
+    head = op;
+    garbage[kept++] = op;
+  }
+  state.unreachable = head;
+  state.ngarbage = kept;
 }
 
 /** Everything reachable from an object with a legacy finalizer is uncollectable too. */
@@ -872,19 +915,14 @@ function moveLegacyFinalizerReachable(state: CollectionState): void {
   const i32 = a.i32;
   const u8 = a.u8;
   for (let op = state.legacyFinalizers; op !== 0; op = i32[op >> 2]) markReachable(i32, u8, op);
-  let prev = 0;
-  for (let op = state.unreachable; op !== 0; ) {
-    const next = i32[op >> 2];
-    if ((u8[op + OB_XGC_BITS_OFFSET] & GC_UNREACHABLE_MASK) === 0) {
-      if (prev === 0) state.unreachable = next;
-      else i32[prev >> 2] = next;
+  filterGarbage(
+    state,
+    (op) => (u8[op + OB_XGC_BITS_OFFSET] & GC_UNREACHABLE_MASK) === 0,
+    (op) => {
       i32[op >> 2] = state.legacyFinalizers;
       state.legacyFinalizers = op;
-    } else {
-      prev = op;
-    }
-    op = next;
-  }
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------- 5 weakrefs
@@ -897,7 +935,11 @@ function moveLegacyFinalizerReachable(state: CollectionState): void {
 function clearWeakrefsWorldStopped(state: CollectionState): void {
   const space = state.space;
   const a = space.arena;
-  for (let op = state.unreachable; op !== 0; op = a.i32[op >> 2]) {
+  const list = state.weakOrFinal;
+  for (let k = list.length - 1; k >= 0; k--) {
+    const op = list[k];
+    // Moved to the legacy finalizers' list (uncollectable): nothing to clear.
+    if ((a.u8[op + OB_XGC_BITS_OFFSET] & GC_UNREACHABLE_MASK) === 0) continue;
     const i32 = a.i32;
     const tp = i32[(op + 16) >> 2] >>> 0;
     const kind = i32[(tp + TP_KIND_OFFSET) >> 2];
@@ -935,8 +977,11 @@ function callWeakrefCallbacks(state: CollectionState): void {
 /** `finalize_garbage`: each object's finalizer once (FINALIZED is set before the call). */
 function finalizeGarbage(state: CollectionState): void {
   const space = state.space;
-  for (let op = state.unreachable; op !== 0; op = space.arena.i32[op >> 2]) {
+  const list = state.weakOrFinal;
+  for (let k = list.length - 1; k >= 0; k--) {
+    const op = list[k];
     const a = space.arena;
+    if ((a.u8[op + OB_XGC_BITS_OFFSET] & GC_UNREACHABLE_MASK) === 0) continue; // legacy: uncollectable
     const tp = a.i32[(op + 16) >> 2] >>> 0;
     if ((a.i32[(tp + TP_FLAGS_OFFSET) >> 2] & TPFLAGS_HAS_FINALIZE) === 0) continue;
     if ((a.u8[op + OB_XGC_BITS_OFFSET] & GC_FINALIZED_MASK) !== 0) continue;
@@ -957,27 +1002,33 @@ function handleResurrectedObjectsWorldStopped(state: CollectionState): void {
   const space = state.space;
   const i32 = space.arena.i32;
   const u8 = space.arena.u8;
-  let prev = 0;
-  for (let op = state.unreachable; op !== 0; ) {
-    const next = i32[op >> 2];
+  const garbage = state.cand;
+  let untracked = false;
+  for (let k = state.ngarbage - 1; k >= 0; k--) {
+    const op = garbage[k];
     if ((u8[op + OB_XGC_BITS_OFFSET] & GC_TRACKED_MASK) === 0) {
-      // A finalizer untracked it: drop the worklist reference after the pause.
-      u8[op + OB_XGC_BITS_OFFSET] &= ~GC_UNREACHABLE_MASK;
-      if (prev === 0) state.unreachable = next;
-      else i32[prev >> 2] = next;
-      i32[op >> 2] = 0;
-      state.objsToDecref.push(op);
-      op = next;
+      untracked = true;
       continue;
     }
     const refcount = i32[(op >> 2) + 3] >> REF_SHARED_SHIFT;
     i32[(op >> 2) + 2] = (i32[(op >> 2) + 2] + refcount - 1) | 0;
     decrefUnreachableReferents(i32, u8, op);
-    prev = op;
-    op = next;
+  }
+  if (untracked) {
+    // A finalizer untracked it: drop the worklist reference after the pause.
+    filterGarbage(
+      state,
+      (op) => (u8[op + OB_XGC_BITS_OFFSET] & GC_TRACKED_MASK) === 0,
+      (op) => {
+        u8[op + OB_XGC_BITS_OFFSET] &= ~GC_UNREACHABLE_MASK;
+        i32[op >> 2] = 0;
+        state.objsToDecref.push(op);
+      },
+    );
   }
   let anyResurrected = false;
-  for (let op = state.unreachable; op !== 0; op = i32[op >> 2]) {
+  for (let k = state.ngarbage - 1; k >= 0; k--) {
+    const op = garbage[k];
     const gcRefs = i32[(op >> 2) + 2];
     i32[(op >> 2) + 2] = 0;
     if (__DEBUG__ && gcRefs < 0) throw refcountTooSmall(space, op, gcRefs);
@@ -989,51 +1040,30 @@ function handleResurrectedObjectsWorldStopped(state: CollectionState): void {
     }
   }
   if (!anyResurrected) return;
-  prev = 0;
-  for (let op = state.unreachable; op !== 0; ) {
-    const next = i32[op >> 2];
-    if ((u8[op + OB_XGC_BITS_OFFSET] & GC_UNREACHABLE_MASK) === 0) {
-      if (prev === 0) state.unreachable = next;
-      else i32[prev >> 2] = next;
-      mergeRefcount(i32, op, -1); // drops the worklist reference; ob_tid = 0 (unowned, merged)
-    } else {
-      prev = op;
-    }
-    op = next;
-  }
+  filterGarbage(
+    state,
+    (op) => (u8[op + OB_XGC_BITS_OFFSET] & GC_UNREACHABLE_MASK) === 0,
+    (op) => mergeRefcount(i32, op, -1), // drops the worklist reference; ob_tid = 0 (unowned, merged)
+  );
 }
 
 // ---------------------------------------------------------------------------------- 8, 9
 
 /**
- * `delete_garbage`. The list is taken into a scratch array first, and this thread becomes the
- * owner of every object on it (ob_tid = this thread, the merged count moved to ob_ref_local):
- * nothing outside the garbage refers to it any more (objects that were resurrected left the list
- * at the second pause, and weakrefs to it are cleared), so no other thread touches these counts,
- * and the references garbage objects hold to each other are dropped with plain stores instead of
- * compare-and-swaps. Each object's worklist reference keeps it alive until its own turn.
+ * `delete_garbage`: each object of the list, in list order, is cleared and loses the worklist's
+ * reference. Objects become this thread's as they are reached (`space.takeGarbage`: the object
+ * at its turn, or a garbage referent when a reference to it is dropped first), so that
+ * references between garbage objects are dropped with plain stores; exact built-in containers
+ * take one fused pass (`space.deleteBuiltinGarbage`).
  */
 function deleteGarbage(state: CollectionState): void {
   const space = state.space;
   const saveAll = (space.gsGet(GS_DEBUG) & DEBUG_SAVEALL) !== 0;
   const garbage = space.gsGet(GS_GARBAGE) >>> 0;
-  const tid = space.tid;
-  let list = deleteScratch;
-  let n = 0;
-  const i32 = space.arena.i32;
-  for (let op = state.unreachable; op !== 0; ) {
-    const w = op >> 2;
-    const next = i32[w];
-    if (n === list.length) list = deleteScratch = growStack(list, n + 1);
-    list[n++] = op;
-    if (__DEBUG__)
-      assert(i32[w + 2] === 0 && (i32[w + 3] & REF_SHARED_FLAG_MASK) === REF_MERGED, "garbage is merged");
-    i32[w + 2] = i32[w + 3] >> REF_SHARED_SHIFT;
-    i32[w + 3] = 0;
-    i32[w] = tid;
-    op = next;
-  }
+  const list = state.cand;
+  const n = state.ngarbage;
   state.unreachable = 0;
+  state.ngarbage = 0;
   // Default allocators: blocks go straight back to @ft/mimalloc (space.directFree, reset by the
   // space as soon as any behaviour runs, and after this phase).
   space.directFree = space.alloc.directFreeArena?.() ?? null;
@@ -1044,12 +1074,18 @@ function deleteGarbage(state: CollectionState): void {
   }
 }
 
+/** Each object of `list[0..n)`, in list order (from the end of the array). */
 function deleteList(state: CollectionState, list: Int32Array, n: number, saveAll: boolean, garbage: number): void {
   const space = state.space;
-  for (let k = 0; k < n; k++) {
+  for (let k = n - 1; k >= 0; k--) {
     const op = list[k];
+    if (!saveAll && space.directFree !== null && space.deleteBuiltinGarbage(op)) {
+      state.collected++;
+      continue;
+    }
     const u8 = space.arena.u8;
     const bits = u8[op + OB_XGC_BITS_OFFSET];
+    if ((bits & GC_UNREACHABLE_MASK) !== 0) space.takeGarbage(op);
     if ((bits & GC_TRACKED_MASK) === 0) {
       u8[op + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK; // private to this thread (see above)
     } else if (saveAll) {
@@ -1071,8 +1107,6 @@ function deleteList(state: CollectionState, list: Int32Array, n: number, saveAll
     space.decref(op);
   }
 }
-
-let deleteScratch: Int32Array = new Int32Array(1 << 12);
 
 function handleLegacyFinalizers(state: CollectionState): void {
   const space = state.space;

@@ -68,6 +68,7 @@ import type { GcHost } from "./host.ts";
 import {
   GC_FINALIZED_MASK,
   GC_TRACKED_MASK,
+  GC_UNREACHABLE_MASK,
   IMMORTAL_REFCNT_LOCAL,
   OB_XGC_BITS_OFFSET,
   OBJECT_HEADER_SIZE,
@@ -1424,6 +1425,161 @@ export class ObjectSpace {
     if (direct !== null) direct.free(op - pre);
     else this.alloc.freeObject(pre !== 0 ? HeapTag.GC_PRE : gc ? HeapTag.GC : HeapTag.OBJECT, op - pre);
     if ((flags & TPFLAGS_HEAPTYPE) !== 0) this.decref(tp);
+  }
+
+  /**
+   * @internal The collector's `delete_garbage` makes this thread the owner of a garbage object
+   * (still UNREACHABLE: not taken yet; taking clears the bit) before it, or a reference to it, is dropped: nothing
+   * outside the garbage refers to it (resurrected objects left the list, weakrefs to it are
+   * cleared), so no other thread touches its count, and the references garbage objects hold to
+   * each other are dropped with plain stores instead of compare-and-swaps. The merged count moves
+   * to `ob_ref_local`; `ob_tid`, the worklist link until now, becomes this thread. Each object's
+   * worklist reference keeps it alive until its own turn.
+   */
+  takeGarbage(op: number): void {
+    const i32 = this.arena.i32;
+    const w = op >> 2;
+    if (__DEBUG__)
+      assert(i32[w + 2] === 0 && (i32[w + 3] & REF_SHARED_FLAG_MASK) === REF_MERGED, "garbage is merged");
+    i32[w + 2] = i32[w + 3] >> REF_SHARED_SHIFT;
+    i32[w + 3] = 0;
+    i32[w] = this.tid;
+    this.arena.u8[op + OB_XGC_BITS_OFFSET] &= ~GC_UNREACHABLE_MASK; // taken: not twice
+  }
+
+  /**
+   * @internal `delete_garbage` for one tracked object of the exact built-in tuple, list or dict
+   * type, while blocks go straight to the arena ({@link directFree}): `tp_clear`, the drop of the
+   * collector's reference, and the deallocation when that was the last one, without the generic
+   * calls. The garbage is this thread's (the collector made it so): a referent that stays alive
+   * only loses one local count ({@link decrefGarbageReferent}). These types have no finalizer, no
+   * weak references and no pre-header. Returns false, having done nothing, for any other object.
+   */
+  deleteBuiltinGarbage(op: number): boolean {
+    const i32 = this.arena.i32;
+    const u8 = this.arena.u8;
+    const tp = i32[(op + 16) >> 2] >>> 0;
+    const bits = u8[op + OB_XGC_BITS_OFFSET];
+    if ((bits & GC_TRACKED_MASK) === 0) return false;
+    const types = this.types;
+    if (tp !== types.list && tp !== types.dict && tp !== types.tuple) return false;
+    if ((bits & GC_UNREACHABLE_MASK) !== 0) this.takeGarbage(op);
+    if (tp === types.list || tp === types.dict) {
+      u8[op + OB_XGC_BITS_OFFSET] = bits & ~(GC_UNREACHABLE_MASK | GC_TRACKED_MASK);
+      this.dropBuiltinItems(op, tp);
+    } else {
+      // A tuple has no tp_clear: its items go with its deallocation, when this is its last reference.
+      u8[op + OB_XGC_BITS_OFFSET] = bits & ~(GC_UNREACHABLE_MASK | GC_TRACKED_MASK);
+    }
+    this.decrefGarbageReferent(op); // the collector's reference
+    return true;
+  }
+
+  /**
+   * Drop one reference held by a garbage object: a plain local decrement while the referent is
+   * this thread's and stays alive; the deallocation of an exact built-in container inline when it
+   * was the last (outside any other deallocation); the generic `decref` otherwise. Returns false
+   * when code may have run (the generic path): views must be re-read.
+   */
+  private decrefGarbageReferent(ref: number): boolean {
+    const i32 = this.arena.i32;
+    const w = ref >> 2;
+    if ((this.arena.u8[ref + OB_XGC_BITS_OFFSET] & GC_UNREACHABLE_MASK) !== 0) this.takeGarbage(ref);
+    const local = i32[w + 2];
+    if (i32[w] >>> 0 === this.tid) {
+      if (local > 1) {
+        i32[w + 2] = local - 1;
+        return true;
+      }
+      if (local === 1 && i32[w + 3] === 0 && this.deallocDepth === 0) {
+        const tp = i32[(ref + 16) >> 2] >>> 0;
+        const types = this.types;
+        if (tp === types.list || tp === types.dict || tp === types.tuple) {
+          i32[w + 2] = 0;
+          this.deallocBuiltin(ref, tp);
+          return this.directFree !== null;
+        }
+      }
+    }
+    this.decref(ref >>> 0);
+    return false;
+  }
+
+  /**
+   * `list_dealloc` / `dict_dealloc` / `tupledealloc` for an exact built-in container whose count
+   * just reached zero: its references dropped (deallocations they cause are queued and run after,
+   * as {@link dealloc} does), then a free list or the arena.
+   */
+  private deallocBuiltin(op: number, tp: number): void {
+    const u8 = this.arena.u8;
+    const bits = u8[op + OB_XGC_BITS_OFFSET];
+    if ((bits & GC_TRACKED_MASK) !== 0) obClearGcBits(u8, op, GC_TRACKED_MASK);
+    this.deallocDepth++;
+    let fl: number;
+    try {
+      if (tp === this.types.tuple) {
+        const n = this.arena.i32[(op + VAR_SIZE_OFFSET) >> 2];
+        for (let i = 0; i < n; i++) {
+          const ref = this.arena.i32[((op + TUPLE_ITEMS_OFFSET) >> 2) + i];
+          if (ref !== 0) this.decrefGarbageReferent(ref);
+        }
+        fl = n >= 1 && n <= FL_TUPLE_MAX_SIZE ? n - 1 : -1;
+      } else {
+        this.dropBuiltinItems(op, tp);
+        fl = tp === this.types.list ? FL_LIST : FL_DICT;
+      }
+      this.recordDeallocation();
+      if (!(fl >= 0 && this.freeLists !== 0 && freeListPush(this.arena.u32, this.freeLists, fl, op))) {
+        const direct = this.directFree;
+        if (direct !== null) direct.free(op);
+        else this.alloc.freeObject(HeapTag.GC, op);
+      }
+      while (this.pendingDealloc.length > 0) this.deallocOne(this.pendingDealloc.pop()!);
+    } finally {
+      this.deallocDepth--;
+    }
+  }
+
+  /**
+   * `_list_clear` / `dict_tp_clear` for an exact built-in list or dict: the item array detached
+   * first (the container is empty from here on), each reference dropped, the array freed.
+   */
+  private dropBuiltinItems(op: number, tp: number): void {
+    let i32 = this.arena.i32;
+    let items: number;
+    if (tp === this.types.list) {
+      const n = i32[(op + VAR_SIZE_OFFSET) >> 2];
+      items = i32[(op + LIST_ITEMS_OFFSET) >> 2];
+      i32[(op + VAR_SIZE_OFFSET) >> 2] = 0;
+      i32[(op + LIST_ITEMS_OFFSET) >> 2] = 0;
+      i32[(op + LIST_ALLOCATED_OFFSET) >> 2] = 0;
+      if (items === 0) return;
+      const base = items >> 2;
+      for (let i = 0; i < n; i++) {
+        const ref = i32[base + i];
+        if (ref !== 0 && !this.decrefGarbageReferent(ref)) i32 = this.arena.i32;
+      }
+    } else {
+      items = i32[(op + DICT_ENTRIES_OFFSET) >> 2];
+      const mask = i32[(op + DICT_MASK_OFFSET) >> 2];
+      i32[(op + DICT_ENTRIES_OFFSET) >> 2] = 0;
+      i32[(op + DICT_MASK_OFFSET) >> 2] = 0;
+      i32[(op + DICT_USED_OFFSET) >> 2] = 0;
+      i32[(op + DICT_FILL_OFFSET) >> 2] = 0;
+      if (items === 0) return;
+      const base = items >> 2;
+      for (let i = 0; i <= mask; i++) {
+        const e = base + i * DICT_ENTRY_WORDS;
+        const k = i32[e + 1];
+        if (k === 0 || k >>> 0 === DICT_DUMMY) continue;
+        const v = i32[e + 2];
+        if (!this.decrefGarbageReferent(k)) i32 = this.arena.i32;
+        if (v !== 0 && !this.decrefGarbageReferent(v)) i32 = this.arena.i32;
+      }
+    }
+    const direct = this.directFree;
+    if (direct !== null) direct.free(items);
+    else this.alloc.memFree(items);
   }
 
   /** `_Py_FREELIST_FREE`: keep a dead tuple (size 1–20), list or dict of the built-in type. */
