@@ -609,11 +609,23 @@ function maxReferents(i32: Int32Array, op: number, tw: number): number {
   }
 }
 
-/** visit_clear_unreachable for one reference: returns the new stack top. */
-function markRef(u8: Uint8Array, stack: Int32Array, top: number, ref: number): number {
+/**
+ * visit_clear_unreachable for one reference: returns the new stack top. An object with no
+ * references to follow (an empty list, tuple or dict of a built-in type: a leaf, and common) is
+ * marked without going through the stack.
+ */
+function markRef(i32: Int32Array, u8: Uint8Array, stack: Int32Array, top: number, ref: number): number {
   const bits = u8[ref + OB_XGC_BITS_OFFSET];
   if ((bits & GC_UNREACHABLE_MASK) === 0) return top;
   u8[ref + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK;
+  const tw = (i32[(ref + 16) >> 2] >>> 0) >> 2;
+  if (
+    (i32[tw + (TP_FLAGS_OFFSET >> 2)] & (TPFLAGS_HEAPTYPE | TPFLAGS_MANAGED_DICT)) === 0 &&
+    i32[(ref + VAR_SIZE_OFFSET) >> 2] === 0
+  ) {
+    const kind = i32[tw + (TP_KIND_OFFSET >> 2)];
+    if (kind === TypeKind.LIST || kind === TypeKind.TUPLE) return top;
+  }
   stack[top] = ref;
   return top + 1;
 }
@@ -629,10 +641,10 @@ function markReferents(i32: Int32Array, u8: Uint8Array, op: number, stack: Int32
   const need = top + maxReferents(i32, op, tw);
   if (need > stack.length) return -need;
   const flags = i32[tw + (TP_FLAGS_OFFSET >> 2)];
-  if ((flags & TPFLAGS_HEAPTYPE) !== 0) top = markRef(u8, stack, top, tp);
+  if ((flags & TPFLAGS_HEAPTYPE) !== 0) top = markRef(i32, u8, stack, top, tp);
   if ((flags & TPFLAGS_MANAGED_DICT) !== 0) {
     const d = i32[(op - 4) >> 2];
-    if (d !== 0) top = markRef(u8, stack, top, d);
+    if (d !== 0) top = markRef(i32, u8, stack, top, d);
   }
   switch (i32[tw + (TP_KIND_OFFSET >> 2)]) {
     case TypeKind.PLAIN: {
@@ -642,7 +654,7 @@ function markReferents(i32: Int32Array, u8: Uint8Array, op: number, stack: Int32
         const i = 31 - Math.clz32(refmap & -refmap);
         refmap &= refmap - 1;
         const r = i32[body + i];
-        if (r !== 0) top = markRef(u8, stack, top, r);
+        if (r !== 0) top = markRef(i32, u8, stack, top, r);
       }
       return top;
     }
@@ -651,7 +663,7 @@ function markReferents(i32: Int32Array, u8: Uint8Array, op: number, stack: Int32
       const end = items + i32[(op + VAR_SIZE_OFFSET) >> 2];
       for (let k = items; k < end; k++) {
         const r = i32[k];
-        if (r !== 0) top = markRef(u8, stack, top, r);
+        if (r !== 0) top = markRef(i32, u8, stack, top, r);
       }
       return top;
     }
@@ -660,7 +672,7 @@ function markReferents(i32: Int32Array, u8: Uint8Array, op: number, stack: Int32
       const end = items + i32[(op + VAR_SIZE_OFFSET) >> 2];
       for (let k = items; k < end; k++) {
         const r = i32[k];
-        if (r !== 0) top = markRef(u8, stack, top, r);
+        if (r !== 0) top = markRef(i32, u8, stack, top, r);
       }
       return top;
     }
@@ -671,9 +683,9 @@ function markReferents(i32: Int32Array, u8: Uint8Array, op: number, stack: Int32
       for (let e = entries; e < end; e += DICT_ENTRY_WORDS) {
         const k = i32[e + 1];
         if (k === 0 || k === DICT_DUMMY) continue;
-        top = markRef(u8, stack, top, k);
+        top = markRef(i32, u8, stack, top, k);
         const v = i32[e + 2];
-        if (v !== 0) top = markRef(u8, stack, top, v);
+        if (v !== 0) top = markRef(i32, u8, stack, top, v);
       }
       return top;
     }

@@ -187,7 +187,11 @@ export class ObjectSpace {
   readonly gcState: number;
   /** What the collector asks of the runtime. */
   readonly host: GcHost;
-  /** This thread's id: `ob_tid` of the objects it owns. */
+  /**
+   * The biased-refcount owner id of this space: `ob_tid` of the objects it owns, whose counts it
+   * changes with plain stores. This thread's arena id, or the host's `ownerThreadId` (GIL mode: the
+   * interpreter's virtual id, shared by every thread holding its GIL). Locks use `arena.threadId`.
+   */
   readonly tid: number;
   /** Built-in types (immortal objects). */
   readonly types: Readonly<Record<keyof typeof BuiltinType, number>>;
@@ -233,7 +237,7 @@ export class ObjectSpace {
     this.alloc = alloc;
     this.gcState = gcState;
     this.host = host;
-    this.tid = arena.threadId;
+    this.tid = host.ownerThreadId ?? arena.threadId;
     const builtins = initGcState(arena, gcState);
     const types = {} as Record<keyof typeof BuiltinType, number>;
     for (const [name, id] of Object.entries(BuiltinType))
@@ -366,7 +370,7 @@ export class ObjectSpace {
       if (this.explicitMerge(op, -1) === 0) this.dealloc(op);
       return;
     }
-    brcLock(i32, this.gcState, this.tid);
+    brcLock(i32, this.gcState, this.arena.threadId);
     let q: number;
     try {
       q = this.brcQueueLockHeld(owner, true);
@@ -413,7 +417,7 @@ export class ObjectSpace {
   takeQueued(owner: number, remove: boolean): number[] {
     const a = this.arena;
     const out: number[] = [];
-    brcLock(a.i32, this.gcState, this.tid);
+    brcLock(a.i32, this.gcState, a.threadId);
     try {
       const q = this.brcQueueLockHeld(owner, false);
       if (q === 0) return out;
@@ -442,7 +446,7 @@ export class ObjectSpace {
   queuedOwners(): number[] {
     const u32 = this.arena.u32;
     const out: number[] = [];
-    brcLock(this.arena.i32, this.gcState, this.tid);
+    brcLock(this.arena.i32, this.gcState, this.arena.threadId);
     try {
       for (let b = 0; b < BRC_BUCKET_COUNT; b++) {
         for (let q = u32[gsField(this.gcState, GS_BRC_BUCKETS) + b]; q !== 0; q = u32[(q >>> 2) + BRC_NEXT]) {
@@ -1462,7 +1466,11 @@ export class ObjectSpace {
     const bits = u8[op + OB_XGC_BITS_OFFSET];
     if ((bits & GC_TRACKED_MASK) === 0) return false;
     const types = this.types;
-    if (tp !== types.list && tp !== types.dict && tp !== types.tuple) return false;
+    if (tp !== types.list && tp !== types.dict && tp !== types.tuple) {
+      if (tpKind(i32, tp) !== TypeKind.PLAIN) return false;
+      this.deleteInstanceGarbage(op, tp, bits);
+      return true;
+    }
     if ((bits & GC_UNREACHABLE_MASK) !== 0) this.takeGarbage(op);
     if (tp === types.list || tp === types.dict) {
       u8[op + OB_XGC_BITS_OFFSET] = bits & ~(GC_UNREACHABLE_MASK | GC_TRACKED_MASK);
@@ -1473,6 +1481,63 @@ export class ObjectSpace {
     }
     this.decrefGarbageReferent(op); // the collector's reference
     return true;
+  }
+
+  /**
+   * {@link deleteBuiltinGarbage} for an instance of a class (PLAIN kind): `tp_clear` (its slots
+   * and managed dict), the collector's reference, and, when that was the last, the deallocation
+   * inline unless the deallocation has work for JavaScript (a finalizer not run yet, a legacy
+   * `__del__`) or weak references to clear: those take the generic path.
+   */
+  private deleteInstanceGarbage(op: number, tp: number, bits: number): void {
+    if ((bits & GC_UNREACHABLE_MASK) !== 0) this.takeGarbage(op);
+    const u8 = this.arena.u8;
+    bits &= ~(GC_UNREACHABLE_MASK | GC_TRACKED_MASK);
+    u8[op + OB_XGC_BITS_OFFSET] = bits;
+    let i32 = this.arena.i32;
+    const flags = tpFlags(i32, tp);
+    let refmap = kindOwnRefmap(i32, tp);
+    const body = (op + OBJECT_HEADER_SIZE) >> 2;
+    while (refmap !== 0) {
+      const i = 31 - Math.clz32(refmap & -refmap);
+      refmap &= refmap - 1;
+      const ref = i32[body + i];
+      i32[body + i] = 0;
+      if (ref !== 0 && !this.decrefGarbageReferent(ref)) i32 = this.arena.i32;
+    }
+    if ((flags & TPFLAGS_MANAGED_DICT) !== 0) {
+      const d = i32[(op - 4) >> 2];
+      i32[(op - 4) >> 2] = 0;
+      if (d !== 0 && !this.decrefGarbageReferent(d)) i32 = this.arena.i32;
+    }
+    // The collector's reference.
+    const w = op >> 2;
+    const local = i32[w + 2];
+    if (i32[w] >>> 0 === this.tid && local > 1) {
+      i32[w + 2] = local - 1;
+      return;
+    }
+    const head = weaklistAddress(i32, op, tp);
+    if (
+      i32[w] >>> 0 !== this.tid ||
+      local !== 1 ||
+      i32[w + 3] !== 0 ||
+      this.deallocDepth > 0 ||
+      (flags & TPFLAGS_HAS_LEGACY_DEL) !== 0 ||
+      ((flags & TPFLAGS_HAS_FINALIZE) !== 0 && (bits & GC_FINALIZED_MASK) === 0) ||
+      (head !== 0 && i32[head >> 2] !== 0)
+    ) {
+      this.decref(op);
+      return;
+    }
+    i32[w + 2] = 0;
+    const gc = (flags & TPFLAGS_HAVE_GC) !== 0;
+    const pre = gc && (flags & TPFLAGS_PREHEADER) !== 0 ? PREHEADER_SIZE : 0;
+    if (gc) this.recordDeallocation();
+    const direct = this.directFree;
+    if (direct !== null) direct.free(op - pre);
+    else this.alloc.freeObject(pre !== 0 ? HeapTag.GC_PRE : gc ? HeapTag.GC : HeapTag.OBJECT, op - pre);
+    if ((flags & TPFLAGS_HEAPTYPE) !== 0) this.decrefGarbageReferent(tp);
   }
 
   /**
