@@ -165,6 +165,42 @@ describe("collector: cycles (test_gc ports)", () => {
     expect(s.arena.checkProblems()).toEqual([]);
   });
 
+  it("weakrefs a finalizer made to garbage instances are cleared, with their callbacks, when the instances are freed", () => {
+    const s = space();
+    const keep = s.newList();
+    const seen: number[] = [];
+    cleanups.push(registerWeakrefCallback("gone", (sp, wr) => seen.push(sp.weakrefGet(wr))));
+    cleanups.push(
+      registerTypeBehaviour("Maker", {
+        finalize(sp, op) {
+          // New weakrefs (with a callback) to itself and its partner, kept alive from outside
+          // the garbage: whichever of the two is freed last, from its own turn, has one.
+          const cb = sp.newStr("gone");
+          for (const target of [op, sp.getSlot(op, 0)]) {
+            const wr = sp.newWeakref(target, cb);
+            sp.listAppend(keep, wr);
+            sp.decref(wr);
+          }
+          sp.decref(cb);
+        },
+      }),
+    );
+    const Maker = s.newClass("Maker", { finalize: true, slots: 1 });
+    const Partner = s.newClass("Partner", { slots: 1 });
+    const m = s.newInstance(Maker);
+    const p = s.newInstance(Partner);
+    s.setSlot(m, 0, p);
+    s.setSlot(p, 0, m);
+    s.decref(m);
+    s.decref(p);
+    expect(collect(s)).toBe(2);
+    expect(s.listLen(keep)).toBe(2);
+    expect(s.weakrefGet(s.listGet(keep, 0))).toBe(0);
+    expect(s.weakrefGet(s.listGet(keep, 1))).toBe(0);
+    expect(seen).toEqual([0, 0]);
+    expect(s.arena.checkProblems()).toEqual([]);
+  });
+
   it("frees an acyclic structure by refcounting alone", () => {
     const s = space();
     const l = s.newList();
