@@ -66,6 +66,7 @@ import { SMALL_WSIZE_MAX } from "./layout/constants.ts";
 import {
   TLD_ALL_NEXT,
   TLD_FLAG_EMBEDDED_MASK,
+  TLD_FLAG_SHARED_MASK,
   TLD_FLAGS,
   TLD_HEAP_BACKING,
   TLD_HEAP_BY_TAG,
@@ -335,7 +336,8 @@ export class Arena {
     this.checkOwnTld("reclaimAbandoned", tld);
     let total = 0;
     for (let n = tryReclaim(this, tld, true); n > 0; n = tryReclaim(this, tld, true)) total += n;
-    for (const heap of this.heaps.values()) if (heap.tld === tld) heap.collect(false);
+    // By the tld's heap list: the heaps of a shared tld are in no thread's `heaps`.
+    for (let h = this.u32[(tld >>> 2) + TLD_HEAPS]!; h !== 0; h = this.u32[(h >>> 2) + HEAP_NEXT]!) heapCollect(this, h, false);
     return total;
   }
 
@@ -367,21 +369,29 @@ export class Arena {
     return this.heapInit(record, tld, tag);
   }
 
-  /** Throws unless `tld` is a live tld record of this thread. */
+  /**
+   * Throws unless `tld` is a live tld record of this thread, or a live shared tld (any thread may
+   * use one while it holds the lock that serializes its users, see `tldInitShared`).
+   */
   checkOwnTld(fn: string, tld: number): void {
     if (typeof tld !== "number" || !Number.isInteger(tld) || tld <= 0 || tld % 4 !== 0 || tld >= SEGMENT_SIZE) {
       throw new RangeError(`${fn}: ${String(tld)} is not a tld record`);
     }
     const t = tld >>> 2;
-    if (Atomics.load(this.u32, t + TLD_XSTATE) !== TLD_STATE_LIVE || this.u32[t + TLD_THREAD_ID] !== this.threadId) {
-      throw new Error(`${fn}: tld ${tld} is not a live tld of this thread (thread ${this.threadId})`);
+    if (
+      Atomics.load(this.u32, t + TLD_XSTATE) !== TLD_STATE_LIVE ||
+      (this.u32[t + TLD_THREAD_ID] !== this.threadId && (this.u32[t + TLD_FLAGS]! & TLD_FLAG_SHARED_MASK) === 0)
+    ) {
+      throw new Error(`${fn}: tld ${tld} is not a live tld of this thread (thread ${this.threadId}) nor a live shared tld`);
     }
   }
 
   /**
    * Initialise a heap inside a record the caller provides (`HEAP_RECORD_SIZE` bytes, 4-aligned), in
-   * `tld` (a tld of this thread), with `tag`. CPython's `_mi_heap_init_ex`: lets `@ft/pymem` embed the
-   * four tagged heaps of a thread state.
+   * `tld` (a tld of this thread, or a shared tld), with `tag`. CPython's `_mi_heap_init_ex`: lets
+   * `@ft/pymem` embed the four tagged heaps of a thread state. The heap's owner is the tld's (a
+   * shared tld's virtual id); the heap of a shared tld is listed in no thread's `heaps` (other
+   * threads get handles with `heapAttach`).
    */
   heapInit(record: number, tld: number, tag: number): Heap {
     checkTag("heapInit", tag);
@@ -390,18 +400,64 @@ export class Arena {
     const u32 = this.u32;
     const h = record >>> 2;
     u32.fill(0, h, h + HEAP_WORDS);
+    const t = tld >>> 2;
     u32[h + HEAP_TLD] = tld;
-    u32[h + HEAP_THREAD_ID] = this.threadId;
+    u32[h + HEAP_THREAD_ID] = u32[t + TLD_THREAD_ID]!;
     u32[h + HEAP_TAG] = tag;
     u32.fill(EMPTY_PAGE, h + HEAP_DIRECT, h + HEAP_DIRECT + SMALL_WSIZE_MAX + 1);
-    const t = tld >>> 2;
     u32[h + HEAP_NEXT] = u32[t + TLD_HEAPS]!;
     u32[t + TLD_HEAPS] = record;
     if (u32[t + TLD_HEAP_BACKING] === 0) u32[t + TLD_HEAP_BACKING] = record;
     if (u32[t + TLD_HEAP_BY_TAG + tag] === 0) u32[t + TLD_HEAP_BY_TAG + tag] = record;
     const heap = new Heap(this, record);
-    this.heaps.set(record, heap);
+    if ((u32[t + TLD_FLAGS]! & TLD_FLAG_SHARED_MASK) === 0) this.heaps.set(record, heap);
     return heap;
+  }
+
+  /**
+   * This thread's handle on the heap record `record` of a live SHARED tld (see `tldInitShared`),
+   * e.g. one another thread initialised. Use it only while holding the lock that serializes the
+   * tld's users. The handle is not listed in `heaps`; after the tld is abandoned it refuses to
+   * allocate, and works again once the tld is re-initialised in place (`tldInitShared` with the
+   * same owner) and its heaps with `heapInit`.
+   *
+   * @throws RangeError when `record` is not a heap record of a tld; Error when its tld is not live
+   *   (abandoned or freed), is not shared, or the heap was destroyed.
+   */
+  heapAttach(record: number): Heap {
+    this.checkAttached("heapAttach");
+    checkRecord("heapAttach", record, HEAP_RECORD_SIZE);
+    const u32 = this.u32;
+    const h = record >>> 2;
+    const tld = u32[h + HEAP_TLD]!;
+    let listed = false;
+    if (tld % 4 === 0 && tld >= RECORD_AREA_START && tld + TLD_RECORD_SIZE <= SEGMENT_SIZE) {
+      const state = Atomics.load(u32, (tld >>> 2) + TLD_XSTATE);
+      if (state === TLD_STATE_LIVE || state === TLD_STATE_ABANDONED) {
+        let steps = 0;
+        for (let x = u32[(tld >>> 2) + TLD_HEAPS]!; x !== 0 && steps < 4096; x = u32[(x >>> 2) + HEAP_NEXT]!, steps++) {
+          if (x === record) {
+            listed = true;
+            break;
+          }
+        }
+      }
+    }
+    if (!listed) throw new RangeError(`heapAttach: ${record} is not a heap record (no tld lists it)`);
+    const t = tld >>> 2;
+    if (Atomics.load(u32, t + TLD_XSTATE) !== TLD_STATE_LIVE) {
+      throw new Error(`heapAttach: heap ${record} belongs to tld ${tld}, which is not live (it was abandoned)`);
+    }
+    if ((u32[t + TLD_FLAGS]! & TLD_FLAG_SHARED_MASK) === 0) {
+      throw new Error(
+        `heapAttach: heap ${record} belongs to tld ${tld} of thread ${u32[t + TLD_THREAD_ID]}, which is not shared; ` +
+          "only heaps of a shared tld (tldInitShared) can be attached",
+      );
+    }
+    if ((u32[h + HEAP_FLAGS]! & HEAP_FLAG_DESTROYED_MASK) !== 0) {
+      throw new Error(`heapAttach: heap ${record} was destroyed or deleted`);
+    }
+    return new Heap(this, record);
   }
 
   /** The handle of a heap record of this thread. */
@@ -448,14 +504,68 @@ export class Arena {
       checkRecord("tldInit", tld, TLD_RECORD_SIZE);
       checkPool("tldInit", this, pool);
     }
+    this.tldFill(tld, pool, this.threadId, embedded ? TLD_FLAG_EMBEDDED_MASK : 0);
+  }
+
+  /**
+   * Initialise a SHARED tld in a caller record (`TLD_RECORD_SIZE` bytes), bound to `pool`, owned by
+   * a virtual thread id: `ownerId` 0 takes a fresh one from the arena's thread-id counter (no real
+   * thread has it); a previous owner id re-initialises the tld for the same owner (after
+   * `abandonTld`, so that blocks and objects keep their owner). Returns the owner id.
+   *
+   * Any thread may then use the tld and its heaps (`heapInit`, `heapAttach`, `reclaimAbandoned`)
+   * while it holds an external lock that serializes all of them (CPython 3.12's per-interpreter
+   * obmalloc state under the GIL). Allocation pops free lists with plain stores under the lock;
+   * every free is a cross-thread free (no thread's id is the owner), which is correct from any
+   * thread at any time; the lock holder collects those frees. A new holder calls `refreshViews()`
+   * first: the previous one may have grown the buffer and put pages of new segments into the
+   * heaps. Half-done slow paths of a holder
+   * that died are repaired by `abandonTld`, from any thread, after which the tld is re-initialised
+   * here with the same id. The record is the caller's (EMBEDDED): `abandonThread` never touches it.
+   *
+   * @throws RangeError for a bad record, pool or owner id (not an id the arena handed out, or the
+   *   id of a live thread); Error when the tld is live (abandon it first).
+   */
+  tldInitShared(tld: number, pool: number, ownerId = 0): number {
+    this.checkAttached("tldInitShared");
+    checkRecord("tldInitShared", tld, TLD_RECORD_SIZE);
+    checkPool("tldInitShared", this, pool);
+    const u32 = this.u32;
+    if (Atomics.load(u32, (tld >>> 2) + TLD_XSTATE) === TLD_STATE_LIVE) {
+      throw new Error(`tldInitShared: tld ${tld} is live (owner ${u32[(tld >>> 2) + TLD_THREAD_ID]}); abandon it first`);
+    }
+    let id = ownerId;
+    if (id === 0) {
+      id = Atomics.add(u32, AH_XNEXT_THREAD_ID, 1);
+    } else {
+      if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= Atomics.load(u32, AH_XNEXT_THREAD_ID)) {
+        throw new RangeError(`tldInitShared: ownerId must be 0 or an id the arena handed out, got ${String(ownerId)}`);
+      }
+      if (id === this.threadId || hasLiveTldOf(this, id)) {
+        throw new RangeError(`tldInitShared: ownerId ${id} is the id of a live thread, not a virtual owner id`);
+      }
+    }
+    this.tldFill(tld, pool, id, TLD_FLAG_EMBEDDED_MASK | TLD_FLAG_SHARED_MASK);
+    return id;
+  }
+
+  /** Whether `tld` is a live shared tld (`tldInitShared`). */
+  tldIsShared(tld: number): boolean {
+    checkTldRecord("tldIsShared", this, tld);
+    const t = tld >>> 2;
+    return Atomics.load(this.u32, t + TLD_XSTATE) === TLD_STATE_LIVE && (this.u32[t + TLD_FLAGS]! & TLD_FLAG_SHARED_MASK) !== 0;
+  }
+
+  /** Fill a tld record (its arena list link kept unless EMBEDDED) and publish it LIVE. */
+  private tldFill(tld: number, pool: number, ownerId: number, flags: number): void {
     const u32 = this.u32;
     const t = tld >>> 2;
     const allNext = u32[t + TLD_ALL_NEXT]!;
     u32.fill(0, t, t + TLD_WORDS);
-    if (!embedded) u32[t + TLD_ALL_NEXT] = allNext;
-    u32[t + TLD_THREAD_ID] = this.threadId;
+    if ((flags & TLD_FLAG_EMBEDDED_MASK) === 0) u32[t + TLD_ALL_NEXT] = allNext;
+    u32[t + TLD_THREAD_ID] = ownerId;
     u32[t + TLD_POOL] = pool;
-    u32[t + TLD_FLAGS] = embedded ? TLD_FLAG_EMBEDDED_MASK : 0;
+    u32[t + TLD_FLAGS] = flags;
     Atomics.store(u32, t + TLD_XSTATE, TLD_STATE_LIVE);
   }
 
@@ -575,6 +685,15 @@ function checkTldRecord(fn: string, a: Arena, tld: unknown): asserts tld is numb
   if (state !== TLD_STATE_LIVE && state !== TLD_STATE_ABANDONED && state !== TLD_STATE_FREE) {
     throw new RangeError(`${fn}: ${tld} is not a tld record`);
   }
+}
+
+/** Whether an arena-made tld (a real thread's: every attached thread has its default tld) of thread `id` is in use. */
+function hasLiveTldOf(a: Arena, id: number): boolean {
+  const u32 = a.u32;
+  for (let tld = Atomics.load(u32, AH_XALL_TLDS); tld !== 0; tld = u32[(tld >>> 2) + TLD_ALL_NEXT]!) {
+    if (u32[(tld >>> 2) + TLD_THREAD_ID] === id && Atomics.load(u32, (tld >>> 2) + TLD_XSTATE) === TLD_STATE_LIVE) return true;
+  }
+  return false;
 }
 
 /** Throws unless `pool` is the default pool or a pool record. */

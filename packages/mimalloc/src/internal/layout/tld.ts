@@ -3,9 +3,15 @@
  * has a default tld; `@ft/interp` embeds one more in each thread state (CPython's
  * `_mimalloc_thread_state`), initialised in a record the caller provides.
  *
+ * A SHARED tld (`tldInitShared`) is owned by a virtual thread id, one taken from the arena's
+ * thread-id counter that no real thread has, and is used by whichever thread holds an external
+ * lock (`@ft/interp`'s GIL: CPython 3.12's per-interpreter obmalloc state). Since no thread's id
+ * matches its segments', every free of its blocks takes the atomic thread-free path; the lock
+ * holder allocates and collects with plain stores. "owner" below then means the lock holder.
+ *
  * ```
  *  word      field          who writes it
- *   0        threadId       const (0 once abandoned)
+ *   0        threadId       const (0 once abandoned); a virtual id when SHARED
  *   1        pool           const: the abandoned pool this tld's segments go to
  *   2        heapBacking    const: the first heap; `heapDelete` moves pages here
  *   3        heaps          owner: heap list (HEAP_NEXT)
@@ -15,7 +21,8 @@
  *   7        intentPage     owner: page whose thread-free list is being collected …
  *   8        intentHead     owner: … and the list taken off it (see `pageThreadFreeCollect`)
  *   9        heartbeat      owner
- *  10        flags          EMBEDDED (record provided by the caller)
+ *  10        flags          const: EMBEDDED (record provided by the caller),
+ *                           SHARED (virtual owner id, users serialized by a lock; always EMBEDDED)
  *  16 … 31   heapByTag[16]  owner: the heap that reclaimed pages of each tag go to
  * ```
  */
@@ -41,3 +48,5 @@ export const TLD_STATE_ABANDONED = 2;
 export const TLD_STATE_FREE = 3;
 
 export const TLD_FLAG_EMBEDDED_MASK = 1 << 0;
+/** The tld is owned by a virtual thread id and used by whichever thread holds an external lock. */
+export const TLD_FLAG_SHARED_MASK = 1 << 1;
