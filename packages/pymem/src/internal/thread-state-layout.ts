@@ -5,12 +5,17 @@
  * thread can find the heaps of a thread that exited and abandon them, and the collector can visit
  * them by offset.
  *
- *   byte 0       4       8       12      16               64             192              192+H      192+2H     192+3H     192+4H
- *        +-------+-------+-------+-------+----------------+--------------+----------------+----------+----------+----------+
- *        |current|xstate |thread |pool   | (reserved)     | tld          | heap MEM       | heap     | heap GC  | heap     |
- *        |object |       |id     |       |                | TLD_RECORD_  | tag 0          | OBJECT   | tag 2    | GC_PRE   |
- *        |heap   |       |       |       |                | SIZE (128)   |                | tag 1    |          | tag 3    |
- *        +-------+-------+-------+-------+----------------+--------------+----------------+----------+----------+----------+
+ * A SHARED state (`MimallocThreadState.initShared`) has the same layout; its tld is a shared tld
+ * of @ft/mimalloc (`tldInitShared`), owned by a virtual thread id, and whichever thread holds the
+ * lock that serializes its users (@ft/interp's GIL) allocates through it: CPython 3.12's
+ * per-interpreter obmalloc state, one per interpreter in GIL mode.
+ *
+ *   byte 0       4       8       12      16      20      24       64             192              192+H      192+2H     192+3H     192+4H
+ *        +-------+-------+-------+-------+-------+-------+--------+--------------+----------------+----------+----------+----------+
+ *        |current|xstate |thread |pool   |gener- |flags  |(res.)  | tld          | heap MEM       | heap     | heap GC  | heap     |
+ *        |object |       |id     |       |ation  |       |        | TLD_RECORD_  | tag 0          | OBJECT   | tag 2    | GC_PRE   |
+ *        |heap   |       |       |       |       |       |        | SIZE (128)   |                | tag 1    |          | tag 3    |
+ *        +-------+-------+-------+-------+-------+-------+--------+--------------+----------------+----------+----------+----------+
  *        H = HEAP_RECORD_SIZE (1152 today); every part starts 64-aligned; the record is MIMALLOC_STATE_SIZE bytes.
  *
  *   word  field               who writes it
@@ -18,8 +23,11 @@
  *    0    currentObjectHeap   the owner thread, plain stores (object allocation by kind sets it around
  *                             the OBJ-domain call). CPython's `current_object_heap`, as a tag.
  *    1    xstate              ATOMIC: FREE (0) → LIVE (init) → ABANDONED (abandon, from any thread)
- *    2    threadId            const: the arena thread id of the owner
+ *    2    threadId            const: the arena thread id of the owner (a shared state: its virtual id)
  *    3    pool                const: the abandoned pool the tld is bound to
+ *    4    generation          the initialiser: bumped by every (re-)initialisation in this record,
+ *                             so that handles made before a re-initialisation see they are stale
+ *    5    flags               const: SHARED
  *
  * Each heap record keeps CPython's per-heap `debug_offset` in its first user word
  * (`HEAP_USER + 0`, which @ft/mimalloc reserves for the layers above): the bytes at the start of a
@@ -42,6 +50,13 @@ export const MTS_XSTATE = 1;
 export const MTS_THREAD_ID = 2;
 /** Word index of the abandoned pool the tld is bound to. */
 export const MTS_POOL = 3;
+/** Word index of the generation: bumped by every (re-)initialisation of the record. */
+export const MTS_GENERATION = 4;
+/** Word index of the flags ({@link MTS_FLAG_SHARED_MASK}). */
+export const MTS_FLAGS = 5;
+
+/** The state is shared: a virtual owner id, used by whichever thread holds an external lock. */
+export const MTS_FLAG_SHARED_MASK = 1 << 0;
 
 /** Never initialised (or zeroed by its owner). */
 export const MTS_STATE_FREE = 0;

@@ -16,6 +16,9 @@ import {
   MIMALLOC_STATE_SIZE,
   MTS_ALIGN,
   MTS_CURRENT_OBJECT_HEAP,
+  MTS_FLAG_SHARED_MASK,
+  MTS_FLAGS,
+  MTS_GENERATION,
   MTS_POOL,
   MTS_STATE_ABANDONED,
   MTS_STATE_FREE,
@@ -34,6 +37,11 @@ export const DEFAULT_OBJECT_LAYOUT: ObjectLayout = Object.freeze({ obTypeOffset:
  * GC and GC_PRE, plus the current object heap, in an arena record. Only the owner (the thread that
  * called {@link MimallocThreadState.init}) allocates through it; any thread may free its blocks,
  * and any thread may {@link MimallocThreadState.abandon} it once the owner no longer runs.
+ *
+ * A SHARED state ({@link MimallocThreadState.initShared}) is owned by a virtual thread id and
+ * used by whichever thread holds an external lock (@ft/interp's GIL: CPython 3.12's
+ * per-interpreter obmalloc state); each thread gets its handle with
+ * {@link MimallocThreadState.attachShared}.
  */
 export class MimallocThreadState {
   /** The owner's arena handle. */
@@ -48,6 +56,10 @@ export class MimallocThreadState {
   readonly heaps: readonly Heap[];
   /** Word index (into `arena.u32`) of the current object heap's tag. */
   readonly currentObjectHeapIndex: number;
+  /** Whether the state is shared (a virtual owner id, users serialized by an external lock). */
+  readonly shared: boolean;
+  /** The record's generation when this handle was made (see {@link MimallocThreadState.stale}). */
+  readonly generation: number;
 
   private constructor(arena: Arena, record: number, heaps: Heap[]) {
     this.arena = arena;
@@ -56,6 +68,9 @@ export class MimallocThreadState {
     this.heaps = heaps;
     this.memHeap = heaps[HeapTag.MEM]!;
     this.currentObjectHeapIndex = (record >>> 2) + MTS_CURRENT_OBJECT_HEAP;
+    const w = record >>> 2;
+    this.shared = (arena.u32[w + MTS_FLAGS]! & MTS_FLAG_SHARED_MASK) !== 0;
+    this.generation = arena.u32[w + MTS_GENERATION]!;
   }
 
   /**
@@ -74,21 +89,87 @@ export class MimallocThreadState {
     pool: number,
     layout: ObjectLayout = DEFAULT_OBJECT_LAYOUT,
   ): MimallocThreadState {
-    if (typeof record !== "number" || !Number.isInteger(record) || record <= 0 || record % MTS_ALIGN !== 0) {
-      throw new RangeError(
-        `MimallocThreadState.init: record must be a 64-aligned arena offset, got ${String(record)}`,
+    return MimallocThreadState.initIn("init", arena, record, pool, layout, -1);
+  }
+
+  /**
+   * Initialise a SHARED state in `record` (same layout as {@link MimallocThreadState.init}), bound
+   * to `pool` and owned by a virtual thread id (@ft/mimalloc's `tldInitShared`): `ownerId` 0 takes
+   * a fresh one; a previous owner id re-initialises an abandoned state for the same owner, so that
+   * its blocks and objects keep their owner. Any thread may then allocate through it while holding
+   * the lock that serializes its users (and calling `arena.refreshViews()` after taking it); every
+   * free of its blocks is a cross-thread free. Bumps the record's generation, so handles made
+   * before (`attachShared`) become {@link MimallocThreadState.stale}. Returns the caller's handle;
+   * `MTS_THREAD_ID` holds the owner id.
+   *
+   * @throws RangeError for a bad record, pool or owner id; Error when `record` holds a live state.
+   */
+  static initShared(
+    arena: Arena,
+    record: number,
+    pool: number,
+    ownerId = 0,
+    layout: ObjectLayout = DEFAULT_OBJECT_LAYOUT,
+  ): MimallocThreadState {
+    if (typeof ownerId !== "number" || !Number.isInteger(ownerId) || ownerId < 0) {
+      throw new RangeError(`MimallocThreadState.initShared: ownerId must be 0 or a virtual owner id, got ${String(ownerId)}`);
+    }
+    return MimallocThreadState.initIn("initShared", arena, record, pool, layout, ownerId);
+  }
+
+  /**
+   * This thread's handle on the live SHARED state in `record` (made by `initShared`, possibly on
+   * another thread): heap handles through @ft/mimalloc's `heapAttach`. Use it only while holding
+   * the lock that serializes the state's users; make a new one when it is
+   * {@link MimallocThreadState.stale} (the state was re-initialised or abandoned).
+   *
+   * @throws RangeError when `record` is not a 64-aligned offset or holds no state; Error when the
+   *   state is abandoned or not shared.
+   */
+  static attachShared(arena: Arena, record: number): MimallocThreadState {
+    checkStateRecord("attachShared", record);
+    arena.ensureView(record + MIMALLOC_STATE_SIZE);
+    const w = record >>> 2;
+    const state = Atomics.load(arena.u32, w + MTS_XSTATE);
+    if (state === MTS_STATE_ABANDONED) {
+      throw new Error(`MimallocThreadState.attachShared: the state in record ${record} was abandoned`);
+    }
+    if (state !== MTS_STATE_LIVE) {
+      throw new RangeError(`MimallocThreadState.attachShared: record ${record} holds no mimalloc thread state`);
+    }
+    if ((arena.u32[w + MTS_FLAGS]! & MTS_FLAG_SHARED_MASK) === 0) {
+      throw new Error(
+        `MimallocThreadState.attachShared: the state in record ${record} belongs to thread ` +
+          `${arena.u32[w + MTS_THREAD_ID]} (not shared); only its owner allocates through it`,
       );
     }
+    const heaps: Heap[] = [];
+    for (let tag = 0; tag < HEAP_TAG_COUNT; tag++) heaps.push(arena.heapAttach(mimallocStateHeap(record, tag as HeapTag)));
+    return new MimallocThreadState(arena, record, heaps);
+  }
+
+  /** `init` (ownerId < 0: the calling thread owns it) and `initShared`. */
+  private static initIn(
+    fn: string,
+    arena: Arena,
+    record: number,
+    pool: number,
+    layout: ObjectLayout,
+    ownerId: number,
+  ): MimallocThreadState {
+    checkStateRecord(fn, record);
     arena.ensureView(record + MIMALLOC_STATE_SIZE);
     const w = record >>> 2;
     if (Atomics.load(arena.u32, w + MTS_XSTATE) === MTS_STATE_LIVE) {
       throw new Error(
-        `MimallocThreadState.init: record ${record} holds a live state of thread ` +
+        `MimallocThreadState.${fn}: record ${record} holds a live state of thread ` +
           `${arena.u32[w + MTS_THREAD_ID]}; abandon it first`,
       );
     }
     const tld = mimallocStateTld(record);
-    arena.tldInit(tld, pool, true); // validates the record area and the pool
+    // Both validate the record area and the pool.
+    const owner = ownerId < 0 ? arena.threadId : arena.tldInitShared(tld, pool, ownerId);
+    if (ownerId < 0) arena.tldInit(tld, pool, true);
     const heaps: Heap[] = [];
     for (let tag = 0; tag < HEAP_TAG_COUNT; tag++) {
       const heapRecord = mimallocStateHeap(record, tag as HeapTag);
@@ -103,8 +184,10 @@ export class MimallocThreadState {
     }
     const u32 = arena.u32;
     u32[w + MTS_CURRENT_OBJECT_HEAP] = HeapTag.OBJECT;
-    u32[w + MTS_THREAD_ID] = arena.threadId;
+    u32[w + MTS_THREAD_ID] = owner;
     u32[w + MTS_POOL] = pool;
+    u32[w + MTS_GENERATION] = (u32[w + MTS_GENERATION]! + 1) >>> 0;
+    u32[w + MTS_FLAGS] = ownerId < 0 ? 0 : MTS_FLAG_SHARED_MASK;
     Atomics.store(u32, w + MTS_XSTATE, MTS_STATE_LIVE); // publishes the fields above
     return new MimallocThreadState(arena, record, heaps);
   }
@@ -118,11 +201,7 @@ export class MimallocThreadState {
    * @throws RangeError when `record` holds no state.
    */
   static abandon(arena: Arena, record: number): void {
-    if (typeof record !== "number" || !Number.isInteger(record) || record <= 0 || record % MTS_ALIGN !== 0) {
-      throw new RangeError(
-        `MimallocThreadState.abandon: record must be a 64-aligned arena offset, got ${String(record)}`,
-      );
-    }
+    checkStateRecord("abandon", record);
     arena.ensureView(record + MIMALLOC_STATE_SIZE);
     const xstate = (record >>> 2) + MTS_XSTATE;
     const seen = Atomics.compareExchange(arena.u32, xstate, MTS_STATE_LIVE, MTS_STATE_ABANDONED);
@@ -168,6 +247,25 @@ export class MimallocThreadState {
   get live(): boolean {
     return Atomics.load(this.arena.u32, (this.record >>> 2) + MTS_XSTATE) === MTS_STATE_LIVE;
   }
+
+  /**
+   * Whether this handle no longer fits its record: the state was abandoned, or re-initialised
+   * since the handle was made (its generation moved on). Make a new handle (`attachShared`).
+   */
+  get stale(): boolean {
+    const w = this.record >>> 2;
+    return (
+      Atomics.load(this.arena.u32, w + MTS_XSTATE) !== MTS_STATE_LIVE ||
+      this.arena.u32[w + MTS_GENERATION] !== this.generation
+    );
+  }
+}
+
+/** Throws unless `record` could hold a state (a 64-aligned positive offset). */
+function checkStateRecord(fn: string, record: unknown): asserts record is number {
+  if (typeof record !== "number" || !Number.isInteger(record) || record <= 0 || record % MTS_ALIGN !== 0) {
+    throw new RangeError(`MimallocThreadState.${fn}: record must be a 64-aligned arena offset, got ${String(record)}`);
+  }
 }
 
 /** The state of the record at `record`: FREE (0), LIVE (1) or ABANDONED (2). */
@@ -184,14 +282,21 @@ let current: MimallocThreadState | null = null;
 
 /**
  * Make `state` the calling thread's current state (or clear it with `null`). @ft/interp calls it
- * when a thread state attaches and detaches. The state must belong to the calling thread.
+ * when a thread state attaches and detaches. The state must belong to the calling thread, or be
+ * a shared state (`attachShared`) whose lock the calling thread holds (GIL mode: the
+ * interpreter's state, made current while its GIL is held).
  */
 export function setCurrentThreadState(state: MimallocThreadState | null): void {
   if (state !== null && !(state instanceof MimallocThreadState)) {
     throw new TypeError("setCurrentThreadState: expected a MimallocThreadState or null");
   }
-  if (state !== null && !state.live) {
-    throw new Error(`setCurrentThreadState: the state in record ${state.record} was abandoned`);
+  if (state?.stale) {
+    throw new Error(
+      state.live
+        ? `setCurrentThreadState: the state in record ${state.record} was re-initialised since this handle was made; ` +
+            "make a new handle (MimallocThreadState.attachShared)"
+        : `setCurrentThreadState: the state in record ${state.record} was abandoned`,
+    );
   }
   current = state;
 }
