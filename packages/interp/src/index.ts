@@ -81,6 +81,8 @@ export {
   INTERP_GC_OFFSET,
   INTERP_GC_SIZE,
   INTERP_SIZE,
+  interpGilMimalloc,
+  interpGilMimallocOwner,
   InterpWhence,
   WHENCE_NAMES,
 } from "./internal/runtime-layout.ts";

@@ -15,7 +15,12 @@ import { InterpreterError, ThreadStateError } from "./errors.ts";
 import { releaseGilOf, dropGil } from "./gil.ts";
 import { runInterpreterHooks, runThreadStateHooks } from "./hooks.ts";
 import { releaseDeadHolder } from "./lock.ts";
-import { MimallocThreadState, setCurrentMimallocState } from "./mimalloc-state.ts";
+import {
+  gilMimallocDestroy,
+  gilMimallocRepairDeadHolder,
+  MimallocThreadState,
+  setCurrentMimallocState,
+} from "./mimalloc-state.ts";
 import { clearInterpreterItems, freeAllQueues } from "./queue.ts";
 import {
   field,
@@ -27,6 +32,7 @@ import {
   interpPool,
   interpReleaseRunningMain,
   interpSetFlags,
+  IS_XGIL,
   IS_XRUNNING_MAIN,
   RT_XHEAD_LOCK,
   RT_XSTATUS,
@@ -291,6 +297,9 @@ export function endInterpreter(rt: Runtime, interp: number, force: boolean): voi
       clearInterpreterItems(rt, id);
       runInterpreterHooks("finiInterpreter", rt.interpreterHookArgs(interp));
       me.clear();
+      // GIL mode: the interpreter's one mimalloc state goes to its pool (destroyed below) while
+      // this thread still holds the GIL.
+      gilMimallocDestroy(rt, interp);
       me.deleteCurrent();
     });
   } catch (e) {
@@ -347,6 +356,7 @@ export function finalizeRuntime(rt: Runtime): void {
   freeAllQueues(rt);
   runInterpreterHooks("finiInterpreter", rt.interpreterHookArgs(main));
   cur.clear();
+  gilMimallocDestroy(rt, main); // GIL mode: the main interpreter's state, into its pool
   cur.deleteCurrent();
   Atomics.store(i32, status, RUNTIME_FINALIZED);
 }
@@ -383,7 +393,7 @@ export function cleanupThread(rt: Runtime, threadId: number): CleanupReport {
       for (let ts = rt.firstThreadStateLockHeld(interp); ts !== 0; ts = tstateNext(i32, ts)) {
         if (tstateThreadId(i32, ts) !== threadId) continue;
         Atomics.exchange(i32, tstateStateIndex(ts), SHUTTING_DOWN);
-        releaseGilOf(i32, interp, ts);
+        releaseDeadHolderGilLockHeld(rt, interp, ts);
         dead.push({ ts, interp });
       }
     }
@@ -404,12 +414,25 @@ export function reapThreadState(rt: Runtime, record: number, id: number): boolea
     if (tstateId(i32, record) !== id || id === 0) return false;
     interp = tstateInterp(i32, record);
     Atomics.exchange(i32, tstateStateIndex(record), SHUTTING_DOWN);
-    releaseGilOf(i32, interp, record);
+    releaseDeadHolderGilLockHeld(rt, interp, record);
   } finally {
     rt.headUnlock();
   }
   reapInInterpreter(rt, record, interp);
   return true;
+}
+
+/**
+ * Release the GIL of `interp` if the dead thread state `ts` holds it. In GIL mode the holder may
+ * have died inside an allocator call on the interpreter's shared mimalloc state: the state is
+ * repaired (abandoned, re-initialised with the same owner) while the GIL still names the dead
+ * holder, so no thread can use it half done; only then is the GIL released. Hold HEAD_LOCK: the
+ * GIL word leaves `ts` only here (the holder is dead), so a second cleaner finds it released.
+ */
+function releaseDeadHolderGilLockHeld(rt: Runtime, interp: number, ts: number): void {
+  if (Atomics.load(rt.i32, field(interp, IS_XGIL)) !== ts) return;
+  gilMimallocRepairDeadHolder(rt, interp);
+  releaseGilOf(rt.i32, interp, ts);
 }
 
 function reapInInterpreter(rt: Runtime, ts: number, interp: number): void {

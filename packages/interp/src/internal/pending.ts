@@ -130,6 +130,7 @@ function suspendForStop(ts: ThreadStateHandle): void {
   } catch (e) {
     setCurrent(null);
     setCurrentMimallocState(null);
+    if (ts.gil) ts.mimalloc = null;
     throw e;
   }
 }

@@ -40,6 +40,13 @@
  *    6    xgil               ATOMIC: GIL mode: the holder's thread-state id (0 = free)
  *    7    xgilWaiters        ATOMIC
  *    8    xgilSwitches       ATOMIC: bumped at each hand-over (CPython's `switch_number`)
+ *    9    gilMimalloc        const: GIL mode: the interpreter's ONE mimalloc state record
+ *                            (@ft/pymem's shared MimallocThreadState, MIMALLOC_STATE_SIZE bytes),
+ *                            used by whichever thread holds the GIL: CPython 3.12's per-interpreter
+ *                            obmalloc state. 0 in free-threaded runtimes (one state per thread state)
+ *   10    gilMimallocOwner   const: its virtual owner id (kept when a dead holder's state is
+ *                            repaired and re-initialised: objects keep their ob_tid)
+ *   11–15 (free)
  *   16…   stw                the interpreter's stop-the-world state
  *   64…   collector region   INTERP_GC_SIZE bytes for @ft/gc's per-interpreter state (hooks)
  *
@@ -74,7 +81,10 @@ export const RT_XSTW_LOCK = 11;
 export const RT_XSTW_WAITERS = 12;
 export const RT_STW = 16;
 
-/** Runtime flag: GIL mode (attach takes the interpreter's lock; no per-thread mimalloc state). */
+/**
+ * Runtime flag: GIL mode (attach takes the interpreter's lock; no per-thread mimalloc state: one
+ * shared state per interpreter, used by the GIL holder).
+ */
 export const RUNTIME_GIL_MODE_MASK = 1 << 0;
 
 /** Runtime status: running. */
@@ -105,6 +115,8 @@ export const IS_XRUNNING_MAIN = 5;
 export const IS_XGIL = 6;
 export const IS_XGIL_WAITERS = 7;
 export const IS_XGIL_SWITCHES = 8;
+export const IS_GIL_MIMALLOC = 9;
+export const IS_GIL_MIMALLOC_OWNER = 10;
 export const IS_STW = 16;
 
 /** Byte offset of the collector's region in an interpreter record (64-aligned). */
@@ -218,6 +230,20 @@ export function interpClaimRunningMain(i32: Int32Array, interp: number, tsId: nu
 /** Release `__main__` if `tsId` holds it. */
 export function interpReleaseRunningMain(i32: Int32Array, interp: number, tsId: number): void {
   Atomics.compareExchange(i32, field(interp, IS_XRUNNING_MAIN), tsId, 0);
+}
+
+/**
+ * GIL mode: the record of the interpreter's one mimalloc state (@ft/pymem's shared
+ * `MimallocThreadState`), used by whichever thread holds the interpreter's GIL; 0 in a
+ * free-threaded runtime, or once the interpreter is closed.
+ */
+export function interpGilMimalloc(i32: Int32Array, interp: number): number {
+  return i32[field(interp, IS_GIL_MIMALLOC)] >>> 0;
+}
+
+/** GIL mode: the virtual owner id of the interpreter's mimalloc state (objects' `ob_tid`); 0 otherwise. */
+export function interpGilMimallocOwner(i32: Int32Array, interp: number): number {
+  return i32[field(interp, IS_GIL_MIMALLOC_OWNER)] >>> 0;
 }
 
 /** Byte offset of the interpreter's collector region (INTERP_GC_SIZE bytes). */

@@ -20,6 +20,7 @@ import {
 } from "./interpreters.ts";
 import { cleanupThread, type CleanupReport, finalizeRuntime, reapThreadState } from "./lifecycle.ts";
 import { lockWord, unlockWord } from "./lock.ts";
+import { gilMimallocCreate, gilMimallocDestroy, type MimallocThreadState } from "./mimalloc-state.ts";
 import { createQueue, type Queue, type QueueOptions, queueById } from "./queue.ts";
 import {
   field,
@@ -92,7 +93,8 @@ export interface RuntimeRef {
 export interface RuntimeOptions {
   /**
    * Free-threaded (threads run at once; stop-the-world for the collector) or GIL mode (attach takes
-   * the interpreter's lock; no per-thread mimalloc state). Chosen at creation.
+   * the interpreter's lock; no per-thread mimalloc state: each interpreter has one, used by the
+   * GIL holder, as CPython 3.12's per-interpreter obmalloc state). Chosen at creation.
    * @defaultValue "free-threaded"
    */
   mode?: RuntimeMode;
@@ -151,6 +153,11 @@ export class Runtime {
   readonly queueObjects = new Map<number, Queue>();
   /** @internal This thread's `__main__` namespaces, by interpreter id. */
   readonly mains = new Map<number, unknown>();
+  /**
+   * @internal GIL mode: this thread's handles on the interpreters' shared mimalloc states, by
+   * interpreter record, with the owner id they were made for (see `gilMimallocOf`).
+   */
+  readonly gilMimallocHandles = new Map<number, { owner: number; state: MimallocThreadState }>();
 
   private constructor(arena: Arena, record: number, options: RuntimeOptions) {
     this.arena = arena;
@@ -305,7 +312,8 @@ export class Runtime {
 
   /**
    * @internal Make an interpreter record (CPython's `_PyInterpreterState_New` + init): a new id,
-   * its own abandoned pool, the `initInterpreter` hooks, then READY.
+   * its own abandoned pool (and, in GIL mode, its one mimalloc state bound to that pool), the
+   * `initInterpreter` hooks, then READY.
    */
   newInterpreterRecord(whence: InterpWhence): number {
     const arena = this.arena;
@@ -314,12 +322,15 @@ export class Runtime {
     const pool = arena.poolNew();
     i32[field(interp, IS_POOL)] = pool;
     i32[field(interp, IS_WHENCE)] = whence;
+    if (this.gilMode) gilMimallocCreate(this, interp);
     const table = i32[field(this.record, RT_INTERP_TABLE)];
     let id: number;
     this.headLock();
     try {
       const count = i32[(table >> 2) + TABLE_COUNT];
       if (count >= TABLE_CAPACITY) {
+        gilMimallocDestroy(this, interp);
+        arena.poolDestroy(pool);
         arena.recordFree(interp, INTERP_SIZE);
         throw new InterpreterError(
           `interpreter creation failed: the interpreter table is full (${TABLE_CAPACITY} interpreters exist)`,

@@ -10,7 +10,7 @@
 import { HeapTag } from "@ft/pymem";
 import { ThreadStateError } from "./errors.ts";
 import { runThreadStateHooks, type ThreadStateHookArgs } from "./hooks.ts";
-import { MimallocThreadState, setCurrentMimallocState } from "./mimalloc-state.ts";
+import { gilMimallocOf, MimallocThreadState, setCurrentMimallocState } from "./mimalloc-state.ts";
 import { clearThreadState, deleteThreadState } from "./lifecycle.ts";
 import { attachWait, detachGeneric, handlePendingGeneric, notifyStopRequest } from "./pending.ts";
 import { dropGil, takeGil } from "./gil.ts";
@@ -90,7 +90,11 @@ export class ThreadStateHandle {
   readonly idIndex: number;
   /** @internal Whether attach takes the interpreter's GIL. */
   readonly gil: boolean;
-  /** pymem's per-thread mimalloc state, once bound on this thread in a free-threaded runtime; null after clear. */
+  /**
+   * The pymem mimalloc state this thread allocates through. Free-threaded: the state's own, once
+   * bound on this thread (null after clear). GIL mode: this thread's handle on the interpreter's
+   * one shared state while the state is attached (holding the GIL), null while detached.
+   */
   mimalloc: MimallocThreadState | null = null;
   /** @internal Bound to this thread and not cleared. */
   usable = false;
@@ -195,7 +199,8 @@ export class ThreadStateHandle {
   /**
    * Attach the state to the calling thread (CPython's `_PyThreadState_Attach`): in GIL mode take the
    * interpreter's lock; move DETACHED → ATTACHED, waiting while a stop-the-world pause holds the
-   * state SUSPENDED; make it (and its mimalloc state) current. A pending request is handled at once.
+   * state SUSPENDED; make it (and its mimalloc state: in GIL mode the interpreter's shared one)
+   * current. A pending request is handled at once.
    *
    * @throws ThreadStateError when this thread already has an attached state (use `swap`), when the
    *   state is not bound to this thread, was cleared or deleted, or its interpreter is finalizing.
@@ -206,6 +211,7 @@ export class ThreadStateHandle {
     if (this.gil) takeGil(this);
     if (Atomics.compareExchange(i32, this.stateIndex, DETACHED, ATTACHED) !== DETACHED) attachWait(this);
     current = this;
+    if (this.gil) this.mimalloc = gilMimallocOf(this); // the GIL is held: the interpreter's state is ours
     if (this.mimalloc !== null) setCurrentMimallocState(this.mimalloc);
     if (Atomics.load(i32, this.breakerIndex) !== 0) handlePendingGeneric(this);
   }
@@ -222,6 +228,7 @@ export class ThreadStateHandle {
     const i32 = this.i32;
     current = null;
     if (this.mimalloc !== null) setCurrentMimallocState(null);
+    if (this.gil) this.mimalloc = null; // before the GIL goes: the shared state is the next holder's
     if (Atomics.compareExchange(i32, this.stateIndex, ATTACHED, DETACHED) !== ATTACHED) detachGeneric(this);
     if ((Atomics.load(i32, this.breakerIndex) & PLEASE_STOP_MASK) !== 0) notifyStopRequest(this);
     if (this.gil) dropGil(this);
@@ -277,11 +284,14 @@ export class ThreadStateHandle {
     deleteThreadState(this, true);
   }
 
-  /** Allocate through the bound state's heap with `tag` (convenience for tests and tools). */
+  /**
+   * The heap with `tag` of the mimalloc state this thread allocates through (convenience for tests
+   * and tools): the bound state's own, or in GIL mode the interpreter's shared one while attached.
+   */
   heap(tag: HeapTag = HeapTag.OBJECT) {
     if (this.mimalloc === null) {
       throw new ThreadStateError(
-        `heap: thread state ${this.id} has no mimalloc state on this thread (not bound here, cleared, or GIL mode)`,
+        `heap: thread state ${this.id} has no mimalloc state on this thread (not bound here, cleared, or in GIL mode not attached)`,
       );
     }
     return this.mimalloc.heap(tag);
