@@ -1,7 +1,8 @@
 // Ports of CPython's Lib/test/test_free_threading/test_gc.py: get_objects and get_referrers from
 // some threads while others allocate and drop objects, all on one interpreter of an @ft/interp
 // runtime (real workers, stop-the-world). Plus the module under @ft/interp: one state per
-// interpreter, and the shutdown warning when the runtime finalizes.
+// interpreter, and the shutdown warning when the runtime finalizes. And the module in a GIL-mode
+// runtime, where the threads take turns with the interpreter's GIL and its one mimalloc state.
 import { Runtime, startThread } from "@ft/interp";
 import { describe, expect, it } from "vitest";
 import { gcModuleFor } from "../src/index.ts";
@@ -126,6 +127,39 @@ describe("the gc module under @ft/interp", () => {
       );
     } finally {
       if (!finalized) runtime.finalize();
+    }
+  });
+});
+
+describe("the gc module in GIL mode (one mimalloc state per interpreter, used by the GIL holder)", () => {
+  it("collects, and answers get_referrers while threads take turns with the GIL building dicts", async () => {
+    const runtime = Runtime.create({ mode: "gil", maxBytes: 256 << 20 });
+    try {
+      const gc = gcModuleFor(runtime);
+      const s = gc.space;
+      expect(s.host.gil).toBe(true);
+      const a = s.newList();
+      const b = s.newList();
+      s.listAppend(a, b);
+      s.listAppend(b, a);
+      s.decref(a);
+      s.decref(b);
+      expect(gc.collect()).toBe(2);
+      const MyObj = s.newClass("MyObj");
+      const obj = s.newInstance(MyObj);
+      const words = await runThreads(runtime, [
+        { op: "get-referrers", target: obj, rounds: 20 },
+        ...[0, 1].map(() => ({ op: "mutate-dicts" as const, target: obj })),
+      ]);
+      expect(Atomics.load(words, CALLS)).toBe(20);
+      expect(Atomics.load(words, ROUNDS)).toBeGreaterThan(0);
+      expect(Atomics.load(words, PROBLEMS)).toBe(0);
+      gc.collect();
+      expect(s.refcnt(obj)).toBe(1);
+      s.decref(obj);
+      s.decref(MyObj);
+    } finally {
+      runtime.finalize();
     }
   });
 });

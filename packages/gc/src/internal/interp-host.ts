@@ -4,9 +4,18 @@
  * the heaps are those of every thread state of the interpreter whose mimalloc state is live, and
  * the pool is the interpreter's abandoned pool (exited and terminated workers' pages: never
  * another interpreter's). The thread-state clear hook merges the cleared thread's refcount queue.
+ *
+ * GIL mode (`GilInterpHost`): the interpreter owns ONE mimalloc state, used by whichever thread
+ * holds its GIL (CPython 3.12's per-interpreter obmalloc state). Holding the GIL means no other
+ * thread runs object code, so there is no world to stop; the heaps are that one shared tld, and
+ * every thread's objects are owned by its virtual id (the space's `tid`), so every thread holding
+ * the GIL counts references with plain stores on `ob_ref_local`, like the default build's single
+ * `ob_refcnt`, and `ob_ref_shared` stays 0.
  */
 import {
   INTERP_GC_OFFSET,
+  interpGilMimalloc,
+  interpGilMimallocOwner,
   registerRuntimeHooks,
   TSTATE_GC_OFFSET,
   type Runtime,
@@ -57,6 +66,34 @@ class InterpHost implements GcHost {
   }
 }
 
+/**
+ * GIL mode: the caller holds the interpreter's GIL whenever it touches objects, so stopping the
+ * world does nothing (nobody else runs object code, and finalizers run with the GIL held); the
+ * heaps are the interpreter's one shared state, owned by its virtual id.
+ */
+class GilInterpHost implements GcHost {
+  readonly gil = true;
+  constructor(
+    readonly runtime: Runtime,
+    readonly interp: number,
+    readonly pool: number,
+    readonly ownerThreadId: number,
+  ) {}
+  stopTheWorld(): void {}
+  startTheWorld(): void {}
+  threadHeapsWorldStopped(out: number[]): void {
+    const a = this.runtime.arena;
+    const mts = interpGilMimalloc(this.runtime.i32, this.interp);
+    if (mts === 0) return;
+    a.ensureView(mts + 64);
+    if (Atomics.load(a.u32, (mts >>> 2) + MTS_XSTATE) !== MTS_STATE_LIVE) return;
+    out.push(mimallocStateTld(mts), a.u32[(mts >>> 2) + MTS_THREAD_ID]);
+  }
+  freeListRegionsWorldStopped(out: number[]): void {
+    for (const ts of this.runtime.threadStateRecords(this.interp)) out.push(ts + TSTATE_GC_OFFSET);
+  }
+}
+
 /** Options of {@link objectSpaceFor}. */
 export interface InterpSpaceOptions {
   /** This thread's PyMem (share it with other users of the thread); by default one of `preset`. */
@@ -72,8 +109,11 @@ let hooksRegistered = false;
  * The calling thread's object space in the interpreter of its current (attached) thread state of
  * `runtime`; one per thread and interpreter, made on first use.
  *
- * @throws Error when the thread has no attached thread state in `runtime`, or the runtime is in
- *   GIL mode (no per-thread mimalloc state: not supported yet).
+ * In GIL mode the space allocates through the interpreter's one shared mimalloc state (current
+ * while this thread holds the GIL) and owns objects by the interpreter's virtual id; use it only
+ * while attached.
+ *
+ * @throws Error when the thread has no attached thread state in `runtime`.
  */
 export function objectSpaceFor(runtime: Runtime, options: InterpSpaceOptions = {}): ObjectSpace {
   const ts: ThreadStateHandle | null = runtime.currentThreadState();
@@ -88,14 +128,16 @@ export function objectSpaceFor(runtime: Runtime, options: InterpSpaceOptions = {
   if (known !== undefined) return known;
   if (ts.mimalloc === null) {
     throw new Error(
-      "objectSpaceFor: GIL-mode runtimes have no per-thread mimalloc state; @ft/gc needs a free-threaded runtime",
+      `objectSpaceFor: thread state ${ts.id} has no mimalloc state on this thread (it was cleared)`,
     );
   }
   registerHooksOnce();
   const a = runtime.arena;
   const pool = a.u32[(ts.mimalloc.record >>> 2) + MTS_POOL];
   const pymem = options.pymem ?? createPyMem(a, { preset: options.preset ?? "default" });
-  const host = new InterpHost(runtime, ts.interp, ts.interpId, pool);
+  const host: GcHost = runtime.gilMode
+    ? new GilInterpHost(runtime, ts.interp, pool, interpGilMimallocOwner(runtime.i32, ts.interp))
+    : new InterpHost(runtime, ts.interp, ts.interpId, pool);
   const space = new ObjectSpace(a, pymemAllocator(pymem), ts.interp + INTERP_GC_OFFSET, host);
   space.onScheduledCollection = (s) => collect(s, 0, GcReason.HEAP);
   space.freeLists = ts.record + TSTATE_GC_OFFSET;
