@@ -27,8 +27,10 @@ import {
   PAGE_BIN,
   PAGE_CAPACITY,
   PAGE_FLAG_IN_FULL_MASK,
+  PAGE_FLAG_OWNER_MASK,
   PAGE_FLAG_TAG_MASK,
   PAGE_FLAG_TAG_SHIFT,
+  pageOwnerHint,
   PAGE_FLAGS,
   PAGE_FREE,
   PAGE_LOCAL_FREE,
@@ -140,7 +142,7 @@ export function abandonTld(a: Arena, tld: number): void {
       u32[pi + PAGE_NEXT] = 0;
       u32[pi + PAGE_PREV] = 0;
       u32[pi + PAGE_RETIRE_EXPIRE] = 0;
-      u32[pi + PAGE_FLAGS]! &= ~PAGE_FLAG_IN_FULL_MASK;
+      u32[pi + PAGE_FLAGS]! &= ~(PAGE_FLAG_IN_FULL_MASK | PAGE_FLAG_OWNER_MASK); // no owner hint
       Atomics.store(u32, pi + PAGE_XHEAP, 0);
       if (used === 0) segmentsPageFree(a, page, true);
     });
@@ -244,8 +246,10 @@ export function tryReclaim(a: Arena, tld: number, all = false): number {
     const count = u32[s + SEG_SEGMENT_COUNT]!;
     segmentForEachPage(a, segment, (page) => {
       const pi = page >>> 2;
-      const tag = (u32[pi + PAGE_FLAGS]! & PAGE_FLAG_TAG_MASK) >>> PAGE_FLAG_TAG_SHIFT;
+      const flags = u32[pi + PAGE_FLAGS]!;
+      const tag = (flags & PAGE_FLAG_TAG_MASK) >>> PAGE_FLAG_TAG_SHIFT;
       const heap = u32[t + TLD_HEAP_BY_TAG + tag]!;
+      u32[pi + PAGE_FLAGS] = (flags & ~PAGE_FLAG_OWNER_MASK) | pageOwnerHint(threadId);
       Atomics.store(u32, pi + PAGE_XHEAP, heap);
       pageFreeCollect(a, page);
       if (u32[pi + PAGE_USED] === 0) {

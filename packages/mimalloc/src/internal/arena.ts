@@ -54,14 +54,16 @@ import {
   PAGE_FLAG_IN_USE_MASK,
   PAGE_XHEAP,
   PAGE_FLAGS,
-  PAGE_FLAGS_FAST_MASK,
+  PAGE_FLAGS_FREE_FAST_MASK,
+  PAGE_OWNER_HINT_MAX,
+  pageOwnerHint,
   PAGE_FREE,
   PAGE_LOCAL_FREE,
   PAGE_RECORD_SHIFT,
   PAGE_SLICE_OFFSET,
   PAGE_USED,
 } from "./layout/page.ts";
-import { SEG_SLICES_OFFSET, SEG_XTHREAD_ID } from "./layout/segment.ts";
+import { SEG_SLICES_OFFSET } from "./layout/segment.ts";
 import { SMALL_WSIZE_MAX } from "./layout/constants.ts";
 import {
   TLD_ALL_NEXT,
@@ -121,6 +123,8 @@ export class Arena {
   limit: number;
   /** This thread's id (nonzero, never reused). */
   readonly threadId: number;
+  /** What a page's flags read, under PAGE_FLAGS_FREE_FAST_MASK, when this thread may free into it locally. */
+  private readonly freeFastKey: number;
   /** Whether frees are checked (an arena-wide option chosen at creation). */
   readonly checks: boolean;
   /** This thread's default tld record and backing heap. */
@@ -147,6 +151,9 @@ export class Arena {
     }
     this.checks = (this.u32[AH_FLAGS]! & ARENA_FLAG_CHECKS_MASK) !== 0;
     this.threadId = Atomics.add(this.u32, AH_XNEXT_THREAD_ID, 1);
+    // A key with bit 31 set matches no page: a thread whose id has no owner hint.
+    this.freeFastKey =
+      this.threadId <= PAGE_OWNER_HINT_MAX ? PAGE_FLAG_IN_USE_MASK | pageOwnerHint(this.threadId) : 1 << 31;
     this.tld = this.tldNew(DEFAULT_POOL);
     this.heap = this.heapNew(0);
     this.directIndex = this.heap.directIndex;
@@ -200,14 +207,15 @@ export class Arena {
   malloc(size: number): number {
     // The fast path of `Heap.malloc`, repeated here so the common call needs no second handle.
     if ((size >>> 0) === size && size <= SMALL_SIZE_MAX) {
-      const u32 = this.u32;
-      const page = u32[this.directIndex + ((size + 7) >>> WORD_SHIFT)]!;
+      // Int32 view: offsets at or past 2 GiB read negative; `>>>` turns them back into indices.
+      const i32 = this.i32;
+      const page = i32[this.directIndex + ((size + 7) >>> WORD_SHIFT)]!;
       const pi = page >>> 2;
-      const block = u32[pi + PAGE_FREE]!;
+      const block = i32[pi + PAGE_FREE]!;
       if (block !== 0) {
-        u32[pi + PAGE_FREE] = u32[block >>> 2]!;
-        u32[pi + PAGE_USED]++;
-        return block;
+        i32[pi + PAGE_FREE] = i32[block >>> 2]!;
+        i32[pi + PAGE_USED]++;
+        return block >>> 0;
       }
       return mallocSmallCollect(this, this.heap.record, page, size);
     }
@@ -247,18 +255,18 @@ export class Arena {
   free(p: number): void {
     // Fast path: a block of a page this thread owns, with nothing special about the page.
     if (p >= SEGMENT_SIZE && p < this.limit && (p & 7) === 0) {
-      const u32 = this.u32;
+      const i32 = this.i32; // as in malloc: `>>>` for indices, stores wrap
       const segment = p - 1 - ((p - 1) & SEGMENT_MASK);
       const slice =
         segment + SEG_SLICES_OFFSET + ((((p - segment) >>> SLICE_SHIFT) & (SLICES_PER_SEGMENT - 1)) << PAGE_RECORD_SHIFT);
-      const pi = (slice - u32[(slice >>> 2) + PAGE_SLICE_OFFSET]!) >>> 2;
-      const flags = u32[pi + PAGE_FLAGS]!;
-      if (u32[(segment >>> 2) + SEG_XTHREAD_ID] === this.threadId && (flags & PAGE_FLAGS_FAST_MASK) === PAGE_FLAG_IN_USE_MASK) {
-        u32[p >>> 2] = u32[pi + PAGE_LOCAL_FREE]!;
-        u32[pi + PAGE_LOCAL_FREE] = p;
-        const used = u32[pi + PAGE_USED]! - 1;
-        u32[pi + PAGE_USED] = used;
-        if ((flags & PAGE_FLAG_IN_FULL_MASK) !== 0) pageUnfull(this, u32[pi + PAGE_XHEAP]!, pi << 2);
+      const pi = (slice - i32[(slice >>> 2) + PAGE_SLICE_OFFSET]!) >>> 2;
+      const flags = i32[pi + PAGE_FLAGS]!;
+      if ((flags & PAGE_FLAGS_FREE_FAST_MASK) === this.freeFastKey) {
+        i32[p >>> 2] = i32[pi + PAGE_LOCAL_FREE]!;
+        i32[pi + PAGE_LOCAL_FREE] = p;
+        const used = i32[pi + PAGE_USED]! - 1;
+        i32[pi + PAGE_USED] = used;
+        if ((flags & PAGE_FLAG_IN_FULL_MASK) !== 0) pageUnfull(this, this.u32[pi + PAGE_XHEAP]!, pi << 2);
         if (used === 0) pageRetire(this, pi << 2);
         return;
       }

@@ -26,6 +26,9 @@ import {
   PAGE_FLAG_TAG_MASK,
   PAGE_FLAG_TAG_SHIFT,
   PAGE_FLAGS,
+  PAGE_FLAG_OWNER_MASK,
+  PAGE_FLAG_OWNER_SHIFT,
+  pageOwnerHint,
   PAGE_FREE,
   PAGE_LOCAL_FREE,
   PAGE_NEXT,
@@ -169,7 +172,16 @@ export function checkArena(a: Arena): string[] {
         problems.push(`segment ${index}: thread id ${u32[s + SEG_XTHREAD_ID]} differs from its tld's ${tid}`);
       }
     }
-    segmentForEachPage(a, segment, (page) => checkPage(a, page, abandoned, problems));
+    const hint = abandoned ? 0 : pageOwnerHint(u32[s + SEG_XTHREAD_ID]!);
+    segmentForEachPage(a, segment, (page) => {
+      checkPage(a, page, abandoned, problems);
+      const owner = u32[(page >>> 2) + PAGE_FLAGS]! & PAGE_FLAG_OWNER_MASK;
+      if (owner !== hint) {
+        problems.push(
+          `page ${hex(page)}: owner hint ${owner >>> PAGE_FLAG_OWNER_SHIFT} differs from its segment's ${hint >>> PAGE_FLAG_OWNER_SHIFT}`,
+        );
+      }
+    });
   }
   for (const heap of a.heaps.values()) {
     if (!heap.destroyed) checkHeap(a, heap.record, problems);

@@ -24,6 +24,7 @@ import {
   PAGE_FLAG_CHECKED_MASK,
   PAGE_FLAG_IN_USE_MASK,
   PAGE_FLAG_TAG_SHIFT,
+  pageOwnerHint,
   PAGE_FLAGS,
   PAGE_RECORD_SHIFT,
   PAGE_RECORD_SIZE,
@@ -244,8 +245,15 @@ function pageInit(a: Arena, segment: number, start: number, slices: number, heap
 }
 
 function pageFlagsFor(a: Arena, heap: number): number {
-  const tag = a.u32[(heap >>> 2) + HEAP_TAG]!;
-  return PAGE_FLAG_IN_USE_MASK | (a.checks ? PAGE_FLAG_CHECKED_MASK : 0) | (tag << PAGE_FLAG_TAG_SHIFT);
+  const u32 = a.u32;
+  const tag = u32[(heap >>> 2) + HEAP_TAG]!;
+  const owner = u32[(u32[(heap >>> 2) + HEAP_TLD]! >>> 2) + TLD_THREAD_ID]!; // the segment's owner
+  return (
+    PAGE_FLAG_IN_USE_MASK |
+    (a.checks ? PAGE_FLAG_CHECKED_MASK : 0) |
+    (tag << PAGE_FLAG_TAG_SHIFT) |
+    pageOwnerHint(owner)
+  );
 }
 
 /**

@@ -17,7 +17,8 @@
  *  │ 8 │ xheap        │ owner / abandoner: heap record, 0 = abandoned                │
  *  │ 9 │ next         │ owner: page queue link                                       │
  *  │10 │ prev         │ owner: page queue link                                       │
- *  │11 │ flags        │ owner: IN_USE, IN_FULL, HAS_ALIGNED, CHECKED, tag << 8        │
+ *  │11 │ flags        │ owner: IN_USE, IN_FULL, HAS_ALIGNED, CHECKED, tag << 8,       │
+ *  │   │              │ owner hint << 12 (see below)                                 │
  *  │12 │ sliceCount   │ const: slices in the page                                    │
  *  │13 │ sliceOffset  │ const: bytes from this slice record back to the page's first │
  *  │14 │ retireExpire │ owner: rounds an empty page stays before it is freed         │
@@ -33,6 +34,14 @@
  * remote free that finds it clears it in the same CAS that pushes the block and then sets its heap's
  * `xhasDelayed` flag, so the owner looks at its full pages again (mimalloc's delayed-free
  * handshake, reduced to one flag; no thread ever waits on another).
+ *
+ * Owner hint (flags bits 12–30): the id of the thread that owns the page's segment when it is
+ * below 2^19, else 0; 0 while the segment is abandoned. It is set with the flags when the page is
+ * made, cleared by abandonment and set again by reclaim, always by the thread that changes the
+ * segment's owner. The local free fast path compares the flags word alone with
+ * `IN_USE | hint(its id) << 12` (one load instead of also reading the segment's thread id); a
+ * thread whose id has no hint, and every page it does not own, take the generic path, which reads
+ * the segment's thread id. The hint can only name the segment's real owner or nobody.
  */
 export const PAGE_XTHREAD_FREE = 0;
 export const PAGE_FREE = 1;
@@ -67,3 +76,14 @@ export const PAGE_FLAG_CHECKED_MASK = 1 << 3;
 export const PAGE_FLAGS_FAST_MASK = PAGE_FLAG_IN_USE_MASK | PAGE_FLAG_HAS_ALIGNED_MASK | PAGE_FLAG_CHECKED_MASK;
 export const PAGE_FLAG_TAG_SHIFT = 8;
 export const PAGE_FLAG_TAG_MASK = 0xf << PAGE_FLAG_TAG_SHIFT;
+export const PAGE_FLAG_OWNER_SHIFT = 12;
+/** Largest thread id a page's owner hint can hold. */
+export const PAGE_OWNER_HINT_MAX = 0x7ffff;
+export const PAGE_FLAG_OWNER_MASK = PAGE_OWNER_HINT_MAX << PAGE_FLAG_OWNER_SHIFT;
+/** Flags the local free fast path compares: the fast flags and the owner hint. */
+export const PAGE_FLAGS_FREE_FAST_MASK = PAGE_FLAGS_FAST_MASK | PAGE_FLAG_OWNER_MASK;
+
+/** The owner hint bits for thread `threadId` (0 when its id is too large to hint). */
+export function pageOwnerHint(threadId: number): number {
+  return threadId <= PAGE_OWNER_HINT_MAX ? threadId << PAGE_FLAG_OWNER_SHIFT : 0;
+}
