@@ -1290,9 +1290,10 @@ export class ObjectSpace {
   /**
    * `_list_clear`: detach the item array first (the list is empty from here on), drop each item's
    * reference from the detached array, then free it. A decref may run a finalizer that allocates
-   * (the buffer may grow): the view is re-read per item, never copied.
+   * (the buffer may grow): the view is re-read per item, never copied. `garbage`: the list is
+   * delete_garbage's, and its references are dropped as {@link decrefGarbageReferent} does.
    */
-  private clearList(op: number): void {
+  private clearList(op: number, garbage = false): void {
     const i32 = this.arena.i32;
     const n = i32[(op + VAR_SIZE_OFFSET) >> 2];
     const items = i32[(op + LIST_ITEMS_OFFSET) >> 2];
@@ -1303,7 +1304,9 @@ export class ObjectSpace {
     const base = items >> 2;
     for (let i = 0; i < n; i++) {
       const ref = this.arena.i32[base + i];
-      if (ref !== 0) this.decref(ref >>> 0);
+      if (ref === 0) continue;
+      if (garbage) this.decrefGarbageReferent(ref);
+      else this.decref(ref >>> 0);
     }
     const direct = this.directFree;
     if (direct !== null) direct.free(items);
@@ -1311,7 +1314,7 @@ export class ObjectSpace {
   }
 
   /** `dict_tp_clear`, as {@link clearList}: entries detached, references dropped, entries freed. */
-  private clearDict(op: number): void {
+  private clearDict(op: number, garbage = false): void {
     const i32 = this.arena.i32;
     const entries = i32[(op + DICT_ENTRIES_OFFSET) >> 2];
     const mask = i32[(op + DICT_MASK_OFFSET) >> 2];
@@ -1326,8 +1329,13 @@ export class ObjectSpace {
       const k = this.arena.i32[e + 1] >>> 0;
       if (k === 0 || k === DICT_DUMMY) continue;
       const v = this.arena.i32[e + 2] >>> 0;
-      this.decref(k);
-      this.decref(v);
+      if (garbage) {
+        this.decrefGarbageReferent(k);
+        if (v !== 0) this.decrefGarbageReferent(v);
+      } else {
+        this.decref(k);
+        this.decref(v);
+      }
     }
     const direct = this.directFree;
     if (direct !== null) direct.free(entries);
@@ -1474,7 +1482,8 @@ export class ObjectSpace {
     if ((bits & GC_UNREACHABLE_MASK) !== 0) this.takeGarbage(op);
     if (tp === types.list || tp === types.dict) {
       u8[op + OB_XGC_BITS_OFFSET] = bits & ~(GC_UNREACHABLE_MASK | GC_TRACKED_MASK);
-      this.dropBuiltinItems(op, tp);
+      if (tp === types.list) this.clearList(op, true);
+      else this.clearDict(op, true);
     } else {
       // A tuple has no tp_clear: its items go with its deallocation, when this is its last reference.
       u8[op + OB_XGC_BITS_OFFSET] = bits & ~(GC_UNREACHABLE_MASK | GC_TRACKED_MASK);
@@ -1590,7 +1599,8 @@ export class ObjectSpace {
         }
         fl = n >= 1 && n <= FL_TUPLE_MAX_SIZE ? n - 1 : -1;
       } else {
-        this.dropBuiltinItems(op, tp);
+        if (tp === this.types.list) this.clearList(op, true);
+        else this.clearDict(op, true);
         fl = tp === this.types.list ? FL_LIST : FL_DICT;
       }
       this.recordDeallocation();
@@ -1603,48 +1613,6 @@ export class ObjectSpace {
     } finally {
       this.deallocDepth--;
     }
-  }
-
-  /**
-   * `_list_clear` / `dict_tp_clear` for an exact built-in list or dict: the item array detached
-   * first (the container is empty from here on), each reference dropped, the array freed.
-   */
-  private dropBuiltinItems(op: number, tp: number): void {
-    let i32 = this.arena.i32;
-    let items: number;
-    if (tp === this.types.list) {
-      const n = i32[(op + VAR_SIZE_OFFSET) >> 2];
-      items = i32[(op + LIST_ITEMS_OFFSET) >> 2];
-      i32[(op + VAR_SIZE_OFFSET) >> 2] = 0;
-      i32[(op + LIST_ITEMS_OFFSET) >> 2] = 0;
-      i32[(op + LIST_ALLOCATED_OFFSET) >> 2] = 0;
-      if (items === 0) return;
-      const base = items >> 2;
-      for (let i = 0; i < n; i++) {
-        const ref = i32[base + i];
-        if (ref !== 0 && !this.decrefGarbageReferent(ref)) i32 = this.arena.i32;
-      }
-    } else {
-      items = i32[(op + DICT_ENTRIES_OFFSET) >> 2];
-      const mask = i32[(op + DICT_MASK_OFFSET) >> 2];
-      i32[(op + DICT_ENTRIES_OFFSET) >> 2] = 0;
-      i32[(op + DICT_MASK_OFFSET) >> 2] = 0;
-      i32[(op + DICT_USED_OFFSET) >> 2] = 0;
-      i32[(op + DICT_FILL_OFFSET) >> 2] = 0;
-      if (items === 0) return;
-      const base = items >> 2;
-      for (let i = 0; i <= mask; i++) {
-        const e = base + i * DICT_ENTRY_WORDS;
-        const k = i32[e + 1];
-        if (k === 0 || k >>> 0 === DICT_DUMMY) continue;
-        const v = i32[e + 2];
-        if (!this.decrefGarbageReferent(k)) i32 = this.arena.i32;
-        if (v !== 0 && !this.decrefGarbageReferent(v)) i32 = this.arena.i32;
-      }
-    }
-    const direct = this.directFree;
-    if (direct !== null) direct.free(items);
-    else this.alloc.memFree(items);
   }
 
   /** `_Py_FREELIST_FREE`: keep a dead tuple (size 1–20), list or dict of the built-in type. */
