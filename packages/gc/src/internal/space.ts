@@ -1268,7 +1268,8 @@ export class ObjectSpace {
     if (kind !== TypeKind.TUPLE) this.clearRefmapAndDict(op, tp);
   }
 
-  private clearRefmapAndDict(op: number, tp: number): void {
+  /** The slots' and managed dict's references dropped (`garbage`: as {@link clearList}). */
+  private clearRefmapAndDict(op: number, tp: number, garbage = false): void {
     const i32 = this.arena.i32;
     const flags = tpFlags(i32, tp);
     let refmap = kindOwnRefmap(i32, tp);
@@ -1278,12 +1279,20 @@ export class ObjectSpace {
       refmap &= refmap - 1;
       const ref = this.arena.i32[body + i] >>> 0;
       this.arena.i32[body + i] = 0;
-      this.decref(ref);
+      if (garbage) {
+        if (ref !== 0) this.decrefGarbageReferent(ref);
+      } else {
+        this.decref(ref);
+      }
     }
     if ((flags & TPFLAGS_MANAGED_DICT) !== 0) {
       const d = this.arena.i32[(op - 4) >> 2] >>> 0;
       this.arena.i32[(op - 4) >> 2] = 0;
-      this.decref(d);
+      if (garbage) {
+        if (d !== 0) this.decrefGarbageReferent(d);
+      } else {
+        this.decref(d);
+      }
     }
   }
 
@@ -1503,22 +1512,9 @@ export class ObjectSpace {
     const u8 = this.arena.u8;
     bits &= ~(GC_UNREACHABLE_MASK | GC_TRACKED_MASK);
     u8[op + OB_XGC_BITS_OFFSET] = bits;
-    let i32 = this.arena.i32;
+    this.clearRefmapAndDict(op, tp, true);
+    const i32 = this.arena.i32;
     const flags = tpFlags(i32, tp);
-    let refmap = kindOwnRefmap(i32, tp);
-    const body = (op + OBJECT_HEADER_SIZE) >> 2;
-    while (refmap !== 0) {
-      const i = 31 - Math.clz32(refmap & -refmap);
-      refmap &= refmap - 1;
-      const ref = i32[body + i];
-      i32[body + i] = 0;
-      if (ref !== 0 && !this.decrefGarbageReferent(ref)) i32 = this.arena.i32;
-    }
-    if ((flags & TPFLAGS_MANAGED_DICT) !== 0) {
-      const d = i32[(op - 4) >> 2];
-      i32[(op - 4) >> 2] = 0;
-      if (d !== 0 && !this.decrefGarbageReferent(d)) i32 = this.arena.i32;
-    }
     // The collector's reference.
     const w = op >> 2;
     const local = i32[w + 2];
