@@ -177,6 +177,13 @@ describe("thread states in one thread", () => {
 });
 
 describe("thread states across workers", () => {
+  /** Set the go flag that a waiting part (`waitFlag(1)`) is blocked on. */
+  const release = (sab: SharedArrayBuffer) => {
+    const words = new Int32Array(sab);
+    Atomics.store(words, 1, 1);
+    Atomics.notify(words, 1);
+  };
+
   it("attaches, detaches and swaps between interpreters in a worker", async () => {
     const { rt } = newRuntime();
     const a = rt.create();
@@ -215,6 +222,65 @@ describe("thread states across workers", () => {
     expect(result.targetState).toBe("DETACHED");
     await part.exited;
     expect(target.cleared).toBe(false);
+  });
+
+  it("leaves no handle on this thread's arena for the heaps of its detached state that another thread cleared and deleted", async () => {
+    const { rt } = newRuntime();
+    const x = rt.create();
+    const y = rt.create();
+    const ts = rt.newThreadState(x);
+    ts.bind(); // this thread's arena now has handles on the state's four heaps
+    const heapRecords = [0, 1, 2, 3].map((tag) => ts.heap(tag as 0 | 1 | 2 | 3).record);
+    const p = ts.heap(1).malloc(64);
+    expect(heapRecords.every((r) => rt.arena.heaps.has(r))).toBe(true);
+    const sab = new SharedArrayBuffer(256);
+    // A worker of interpreter x clears and deletes the state (it stays DETACHED here), then binds
+    // a state of interpreter y in the freed record: the heap records are now the worker's.
+    const part = startPart(rt, sab, { op: "clear-delete", record: ts.record, rebindIn: y.id }, x);
+    try {
+      const result = await part.next<{ reused: number; threadId: number }>("result");
+      expect(result.reused).toBe(ts.record);
+      for (const r of heapRecords) {
+        expect(() => rt.arena.heapOf(r)).toThrow(
+          new RegExp(
+            `^heapOf: heap ${r}: its tld \\d+ belongs to thread ${result.threadId}, not to this thread \\(${rt.threadId}\\); the handle is stale`,
+          ),
+        );
+      }
+      rt.arena.check(); // checks none of the worker's heaps
+      expect(heapRecords.some((r) => rt.arena.heaps.has(r))).toBe(false);
+    } finally {
+      release(sab);
+    }
+    const { code } = await part.exited;
+    expect(code).toBe(0);
+    rt.arena.free(p); // from the interpreter's pool
+    rt.arena.check();
+  });
+
+  it("checks clean after the record of its detached state, cleared and deleted by another thread, is reused for other data", async () => {
+    const { rt } = newRuntime();
+    const x = rt.create();
+    const ts = rt.newThreadState(x);
+    ts.bind();
+    const heapRecords = [0, 1, 2, 3].map((tag) => ts.heap(tag as 0 | 1 | 2 | 3).record);
+    const p = ts.heap(2).malloc(200);
+    const sab = new SharedArrayBuffer(256);
+    const part = startPart(rt, sab, { op: "clear-delete", record: ts.record, rebindIn: -1 }, x);
+    try {
+      await part.next("result");
+      const garbage = rt.arena.recordAlloc(TSTATE_SIZE);
+      expect(garbage).toBe(ts.record);
+      rt.arena.u8.fill(0xa5, garbage, garbage + TSTATE_SIZE);
+      expect(rt.arena.checkProblems()).toEqual([]);
+      expect(heapRecords.some((r) => rt.arena.heaps.has(r))).toBe(false);
+      rt.arena.recordFree(garbage, TSTATE_SIZE);
+    } finally {
+      release(sab);
+    }
+    await part.exited;
+    rt.arena.free(p);
+    rt.arena.check();
   });
 
   it("refuses to clear a state another thread has attached", async () => {

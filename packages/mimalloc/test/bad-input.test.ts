@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { Arena, DoubleFreeError, InvalidPointerError, SEGMENT_SIZE, SLICE_SIZE } from "../src/index.ts";
+import { AH_XALL_TLDS } from "../src/internal/layout/arena.ts";
+import { TLD_ALL_NEXT } from "../src/internal/layout/tld.ts";
+import {
+  Arena,
+  DoubleFreeError,
+  HEAP_RECORD_SIZE,
+  InvalidPointerError,
+  RECORD_KIND_HEAP,
+  SEGMENT_SIZE,
+  SLICE_SIZE,
+  TLD_RECORD_SIZE,
+} from "../src/index.ts";
 
 function arena() {
   return Arena.create({ maxBytes: 128 << 20, checks: true });
@@ -176,6 +187,165 @@ describe("bad records, tlds and pools", () => {
     h.malloc(10);
     a.abandonTld(tld);
     expect(() => h.malloc(10)).toThrow(/tld was abandoned|detached/);
+    a.check();
+  });
+});
+
+/** The arena's list of tlds made by tldNew (AH_XALL_TLDS, linked through TLD_ALL_NEXT). */
+function arenaTlds(a: Arena): number[] {
+  const tlds: number[] = [];
+  let t = Atomics.load(a.u32, AH_XALL_TLDS);
+  while (t !== 0 && tlds.length < 1000) {
+    tlds.push(t);
+    t = a.u32[(t >>> 2) + TLD_ALL_NEXT]!;
+  }
+  return tlds;
+}
+
+/** The words of a record, to show that a refused call wrote nothing. */
+function words(a: Arena, record: number, size: number): number[] {
+  return Array.from(a.u32.subarray(record >>> 2, (record + size) >>> 2));
+}
+
+describe("initialising a tld over one in use", () => {
+  it("refuses a record of the arena's own tld list (made by tldNew), writing nothing; tldNew still reuses it", () => {
+    const a = arena();
+    const b = Arena.attach(a.buffer);
+    const listed = b.tld;
+    b.detach(); // its default tld stays in the arena's list, FREE for tldNew to reuse in place
+    const list = arenaTlds(a);
+    expect(list).toContain(listed);
+    expect(list).toContain(a.tld);
+    const before = words(a, listed, TLD_RECORD_SIZE);
+    const pool = a.poolNew();
+    const why = `record ${listed} is a tld of the arena's own list (made by tldNew, reused in place by tldNew); initialising it as a caller's tld would cut that list`;
+    expect(() => a.tldInit(listed, pool)).toThrow(`tldInit: ${why}`);
+    expect(() => a.tldInitShared(listed, pool)).toThrow(`tldInitShared: ${why}`);
+    expect(words(a, listed, TLD_RECORD_SIZE)).toEqual(before);
+    expect(arenaTlds(a)).toEqual(list);
+    a.check();
+    // The record is still the arena's: the next tldNew takes it back, and the list stays whole.
+    const tld = a.tldNew(pool);
+    expect(tld).toBe(listed);
+    expect(arenaTlds(a)).toEqual(list);
+    const h = a.heapNew(2, tld);
+    const p = h.malloc(48);
+    a.free(p);
+    a.check();
+  });
+
+  it("refuses a live tld of any thread, embedded or not, shared or not, and the tld keeps working", () => {
+    const a = arena();
+    const b = Arena.attach(a.buffer);
+    const pool = a.poolNew();
+    const embedded = a.recordAlloc(TLD_RECORD_SIZE);
+    a.tldInit(embedded, pool);
+    const heap = a.heapInit(a.recordAlloc(HEAP_RECORD_SIZE, RECORD_KIND_HEAP), embedded, 1);
+    const p = heap.malloc(100);
+    const shared = a.recordAlloc(TLD_RECORD_SIZE);
+    const owner = a.tldInitShared(shared, pool);
+    const made = a.tldNew(pool);
+    const list = arenaTlds(a);
+    const cases: [Arena, number, string][] = [
+      [a, embedded, `thread ${a.threadId}'s, embedded`],
+      [b, embedded, `thread ${a.threadId}'s, embedded`],
+      [a, a.tld, `thread ${a.threadId}'s, made by tldNew`],
+      [a, b.tld, `thread ${b.threadId}'s, made by tldNew`],
+      [b, made, `thread ${a.threadId}'s, made by tldNew`],
+      [b, shared, `owner ${owner}'s, shared`],
+    ];
+    for (const [x, tld, whose] of cases) {
+      const before = words(a, tld, TLD_RECORD_SIZE);
+      const message = `tld ${tld} is live (${whose}); abandon it first`;
+      expect(() => x.tldInit(tld, pool)).toThrow(`tldInit: ${message}`);
+      expect(() => x.tldInitShared(tld, pool)).toThrow(`tldInitShared: ${message}`);
+      expect(words(a, tld, TLD_RECORD_SIZE)).toEqual(before);
+    }
+    expect(arenaTlds(a)).toEqual(list);
+    a.check();
+    const q = heap.malloc(100); // the embedded tld and its heap were left as they were
+    a.free(p);
+    a.free(q);
+    a.check();
+    // Once abandoned, a caller's record may be initialised again.
+    a.abandonTld(embedded);
+    a.tldInit(embedded, pool);
+    a.check();
+    b.detach();
+    a.check();
+  });
+});
+
+describe("heap handles of a tld another thread abandoned", () => {
+  /**
+   * Thread `a` has a heap in a tld of a record of its own (as a thread state of @ft/interp); thread
+   * `b` abandons that tld while `a` is away from it (clearing a detached thread state) and the
+   * records are freed. Two handles in one JavaScript thread are two arena threads.
+   */
+  function abandonedByOther() {
+    const a = arena();
+    const b = Arena.attach(a.buffer);
+    const tld = a.recordAlloc(TLD_RECORD_SIZE);
+    a.tldInit(tld, a.defaultPool);
+    const record = a.recordAlloc(HEAP_RECORD_SIZE, RECORD_KIND_HEAP);
+    const heap = a.heapInit(record, tld, 1);
+    const p = heap.malloc(100);
+    b.abandonTld(tld);
+    a.recordFreeKind(record, RECORD_KIND_HEAP);
+    a.recordFree(tld, TLD_RECORD_SIZE);
+    return { a, b, tld, record, heap, p };
+  }
+
+  it("are forgotten, not checked, once the records hold another thread's heap; heapOf and the handle refuse", () => {
+    const { a, b, tld, record, heap, p } = abandonedByOther();
+    // Thread b reuses both records for a tld and heap of its own.
+    expect(b.recordAlloc(TLD_RECORD_SIZE)).toBe(tld);
+    b.tldInit(tld, b.defaultPool);
+    expect(b.recordAlloc(HEAP_RECORD_SIZE, RECORD_KIND_HEAP)).toBe(record);
+    const theirs = b.heapInit(record, tld, 1);
+    const q = theirs.malloc(100);
+    const why = `heap ${record}: its tld ${tld} belongs to thread ${b.threadId}, not to this thread (${a.threadId}); the handle is stale (the tld was abandoned by another thread and its records reused)`;
+    expect(() => a.heapOf(record)).toThrow(`heapOf: ${why}`);
+    expect(a.heaps.has(record)).toBe(false);
+    expect(() => a.heapOf(record)).toThrow(`heapOf: ${record} is not a heap of this thread`);
+    expect(() => heap.malloc(100)).toThrow(`malloc: ${why}`);
+    expect(() => heap.collect()).toThrow(`collect: ${why}`);
+    a.check();
+    b.check();
+    b.free(q);
+    b.free(p);
+    a.check();
+  });
+
+  it("are skipped and forgotten by the checker when the records were reused for other data", () => {
+    const { a, b, record, heap, p } = abandonedByOther();
+    expect(b.recordAlloc(HEAP_RECORD_SIZE, RECORD_KIND_HEAP)).toBe(record);
+    a.u32.fill(0xa5a5a5a5, record >>> 2, (record + HEAP_RECORD_SIZE) >>> 2);
+    expect(a.checkProblems()).toEqual([]);
+    expect(a.heaps.has(record)).toBe(false);
+    expect(() => heap.malloc(100)).toThrow(
+      `malloc: heap ${record}: its tld word holds ${0xa5a5a5a5}, not a tld record; the handle is stale (its record was freed and reused)`,
+    );
+    a.check();
+    b.free(p);
+    b.check();
+  });
+
+  it("refuse to allocate while the records are only abandoned, and are forgotten by the next check", () => {
+    const a = arena();
+    const b = Arena.attach(a.buffer);
+    const tld = a.recordAlloc(TLD_RECORD_SIZE);
+    a.tldInit(tld, a.defaultPool);
+    const heap = a.heapInit(a.recordAlloc(HEAP_RECORD_SIZE, RECORD_KIND_HEAP), tld, 0);
+    const p = heap.malloc(100);
+    b.abandonTld(tld);
+    expect(() => heap.malloc(100)).toThrow(
+      `malloc: heap ${heap.record}: its tld was abandoned (tld ${tld}); the handle is stale`,
+    );
+    expect(a.heaps.has(heap.record)).toBe(true);
+    a.check();
+    expect(a.heaps.has(heap.record)).toBe(false);
+    b.free(p);
     a.check();
   });
 });

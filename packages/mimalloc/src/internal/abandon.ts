@@ -16,13 +16,28 @@
  * reader count, no ABA), then give each page to the claimant's heap with the same tag. If any page
  * has a tag for which the claimant has no heap, the whole segment is put back: a page is never
  * left without a heap.
+ *
+ * **Stale heap handles**: when another thread abandons a tld, the owner's `Heap` handles (and its
+ * `Arena.heaps` entries) are not told; the records may later be freed and reused for anything,
+ * another thread's heaps included. `heapStaleReason` is how a handle finds out before it touches
+ * the record.
  */
 import type { Arena } from "./arena.ts";
 import { RECORD_KIND_HEAP } from "./arena.ts";
-import { AH_XALL_TLDS, AH_XRECORD_LOCK, POOL_XCOUNT, SEGSTATE_ABANDONED, SEGSTATE_CLAIMING, SEGSTATE_FREE, SEGSTATE_HUGE_CONT } from "./layout/arena.ts";
+import { AH_XALL_TLDS, AH_XRECORD_LOCK, POOL_XCOUNT, RECORD_AREA_START, SEGSTATE_ABANDONED, SEGSTATE_CLAIMING, SEGSTATE_FREE, SEGSTATE_HUGE_CONT } from "./layout/arena.ts";
 import { EMPTY_PAGE } from "./layout/arena.ts";
 import { SEGMENT_SIZE, SMALL_WSIZE_MAX, } from "./layout/constants.ts";
-import { HEAP_DIRECT, HEAP_NEXT, HEAP_PAGE_COUNT, HEAP_QUEUES, HEAP_RETIRED_MAX, HEAP_RETIRED_MIN, QUEUE_WORDS } from "./layout/heap.ts";
+import {
+  HEAP_DIRECT,
+  HEAP_NEXT,
+  HEAP_PAGE_COUNT,
+  HEAP_QUEUES,
+  HEAP_RETIRED_MAX,
+  HEAP_RETIRED_MIN,
+  HEAP_THREAD_ID,
+  HEAP_TLD,
+  QUEUE_WORDS,
+} from "./layout/heap.ts";
 import {
   PAGE_BIN,
   PAGE_CAPACITY,
@@ -46,6 +61,7 @@ import { SEG_NEXT, SEG_POOL, SEG_SEGMENT_COUNT, SEG_TLD, SEG_USED_PAGES, SEG_XTH
 import { BIN_COUNT, } from "./layout/size-class.ts";
 import {
   TLD_FLAG_EMBEDDED_MASK,
+  TLD_FLAG_SHARED_MASK,
   TLD_FLAGS,
   TLD_HEAP_BY_TAG,
   TLD_HEAPS,
@@ -58,6 +74,7 @@ import {
   TLD_STATE_LIVE,
   TLD_THREAD_ID,
   TLD_ALL_NEXT,
+  TLD_RECORD_SIZE,
   TLD_XSTATE,
 } from "./layout/tld.ts";
 import { pageFreeCollect, pageQueuePush } from "./page-queue.ts";
@@ -206,6 +223,47 @@ export function releaseTldRecords(a: Arena, tld: number): void {
   u32[t + TLD_HEAPS] = 0;
   u32[t + TLD_THREAD_ID] = 0;
   Atomics.store(u32, t + TLD_XSTATE, TLD_STATE_FREE);
+}
+
+/**
+ * Why the calling thread of `a` must not use the heap record `heap` (which it once initialised or
+ * attached), or "" when it may: its tld is live and this thread's, or, with `allowShared`, a live
+ * shared tld. Every word is checked before it is used as an offset (the record may hold anything
+ * now). Not the fast path: `mallocGeneric`, the heap-wide operations and the checker call it.
+ */
+export function heapStaleReason(a: Arena, heap: number, allowShared: boolean): string {
+  const u32 = a.u32;
+  const h = heap >>> 2;
+  const tld = u32[h + HEAP_TLD]!;
+  if (tld % 4 !== 0 || tld < RECORD_AREA_START || tld + TLD_RECORD_SIZE > SEGMENT_SIZE) {
+    return `heap ${heap}: its tld word holds ${tld}, not a tld record; the handle is stale (its record was freed and reused)`;
+  }
+  const t = tld >>> 2;
+  if (Atomics.load(u32, t + TLD_XSTATE) !== TLD_STATE_LIVE) {
+    return `heap ${heap}: its tld was abandoned (tld ${tld}); the handle is stale`;
+  }
+  const owner = u32[t + TLD_THREAD_ID]!;
+  const shared = (u32[t + TLD_FLAGS]! & TLD_FLAG_SHARED_MASK) !== 0;
+  if (owner !== a.threadId && !(shared && allowShared)) {
+    return (
+      `heap ${heap}: its tld ${tld} belongs to ${shared ? "shared owner" : "thread"} ${owner}, not to this thread ` +
+      `(${a.threadId}); the handle is stale (the tld was abandoned by another thread and its records reused)`
+    );
+  }
+  if (u32[h + HEAP_THREAD_ID] !== owner) {
+    return `heap ${heap}: its record no longer holds a heap of tld ${tld}; the handle is stale (its record was freed and reused)`;
+  }
+  return "";
+}
+
+/** Whether `heap` is on `tld`'s heap list (bounded: a list longer than the record area is corrupt). */
+export function tldListsHeap(a: Arena, tld: number, heap: number): boolean {
+  const u32 = a.u32;
+  let steps = 0;
+  for (let x = u32[(tld >>> 2) + TLD_HEAPS]!; x !== 0 && steps < SEGMENT_SIZE >>> 6; x = u32[(x >>> 2) + HEAP_NEXT]!, steps++) {
+    if (x === heap) return true;
+  }
+  return false;
 }
 
 /** Segments examined per reclaim attempt. */

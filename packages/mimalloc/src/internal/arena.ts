@@ -84,7 +84,15 @@ import {
 } from "./layout/tld.ts";
 import { checkAlignment, checkSize, checkTag, HeapCorruptionError } from "./errors.ts";
 import { heapAbsorb, heapCollect, heapDestroyPages, heapUnlink, mallocGeneric, mallocSmallCollect, pageRetire, pageUnfull } from "./page-queue.ts";
-import { abandonThread, abandonTld, poolFreeSegments, releaseTldRecords, tryReclaim } from "./abandon.ts";
+import {
+  abandonThread,
+  abandonTld,
+  heapStaleReason,
+  poolFreeSegments,
+  releaseTldRecords,
+  tldListsHeap,
+  tryReclaim,
+} from "./abandon.ts";
 import { type ArenaStats, arenaStats, checkArena } from "./check.ts";
 import { freeGeneric, pageOfPointer, usableSizeOf } from "./free.ts";
 
@@ -132,7 +140,11 @@ export class Arena {
   readonly heap: Heap;
   /** Index (in words) of the default heap's direct page table (the detached table after `detach`). */
   directIndex: number;
-  /** Heap handles of this thread by record offset. */
+  /**
+   * Heap handles of this thread by record offset. When another thread abandons a tld of this
+   * thread (e.g. @ft/interp clearing a detached thread state), its handles stay here until this
+   * thread notices: `check`, `checkProblems`, `heapOf` and `forgetStaleHeaps` drop them.
+   */
   readonly heaps = new Map<number, Heap>();
   detached = false;
 
@@ -468,11 +480,38 @@ export class Arena {
     return new Heap(this, record);
   }
 
-  /** The handle of a heap record of this thread. */
+  /**
+   * The handle of a heap record of this thread.
+   *
+   * @throws RangeError when `record` is not a heap of this thread; Error (and the handle is
+   *   forgotten) when it was, but another thread has abandoned its tld since.
+   */
   heapOf(record: number): Heap {
     const heap = this.heaps.get(record);
     if (!heap) throw new RangeError(`heapOf: ${record} is not a heap of this thread`);
+    const stale = ownHeapStaleReason(this, record);
+    if (stale !== "") {
+      this.forgetHeap(heap);
+      throw new Error(`heapOf: ${stale}`);
+    }
     return heap;
+  }
+
+  /**
+   * Forget the handles in `heaps` whose heap this thread no longer owns: another thread abandoned
+   * their tld (the owner is not told), and the records may since have been freed and reused. Their
+   * fast paths are pointed at the detached direct table, whose slow path names the reason. The
+   * checker calls it first.
+   */
+  forgetStaleHeaps(): void {
+    for (const heap of this.heaps.values()) {
+      if (ownHeapStaleReason(this, heap.record) !== "") this.forgetHeap(heap);
+    }
+  }
+
+  private forgetHeap(heap: Heap): void {
+    heap.directIndex = DETACHED_DIRECT >>> 2;
+    this.heaps.delete(heap.record);
   }
 
   /** A new tld of this thread, bound to `pool`, in a record carved from the arena. */
@@ -505,12 +544,16 @@ export class Arena {
    * Initialise a tld of this thread in a record (`TLD_RECORD_SIZE` bytes), bound to abandoned pool
    * `pool`. CPython's `_mi_tld_init`. `embedded` records belong to the caller (`@ft/interp`'s thread
    * states), which abandons them with `abandonTld` and frees them itself.
+   *
+   * @throws RangeError for a bad record or pool; Error, with nothing written, when the record holds
+   *   a live tld (any thread's; abandon it first) or is a tld of the arena's own list (`tldNew`).
    */
   tldInit(tld: number, pool: number, embedded = true): void {
     if (embedded) {
       this.checkAttached("tldInit");
       checkRecord("tldInit", tld, TLD_RECORD_SIZE);
       checkPool("tldInit", this, pool);
+      checkCallerTldRecord("tldInit", this, tld);
     }
     this.tldFill(tld, pool, this.threadId, embedded ? TLD_FLAG_EMBEDDED_MASK : 0);
   }
@@ -532,16 +575,15 @@ export class Arena {
    * here with the same id. The record is the caller's (EMBEDDED): `abandonThread` never touches it.
    *
    * @throws RangeError for a bad record, pool or owner id (not an id the arena handed out, or the
-   *   id of a live thread); Error when the tld is live (abandon it first).
+   *   id of a live thread); Error when the tld is live (abandon it first) or the record is a tld of
+   *   the arena's own list (`tldNew`).
    */
   tldInitShared(tld: number, pool: number, ownerId = 0): number {
     this.checkAttached("tldInitShared");
     checkRecord("tldInitShared", tld, TLD_RECORD_SIZE);
     checkPool("tldInitShared", this, pool);
+    checkCallerTldRecord("tldInitShared", this, tld);
     const u32 = this.u32;
-    if (Atomics.load(u32, (tld >>> 2) + TLD_XSTATE) === TLD_STATE_LIVE) {
-      throw new Error(`tldInitShared: tld ${tld} is live (owner ${u32[(tld >>> 2) + TLD_THREAD_ID]}); abandon it first`);
-    }
     let id = ownerId;
     if (id === 0) {
       id = Atomics.add(u32, AH_XNEXT_THREAD_ID, 1);
@@ -693,6 +735,56 @@ function checkTldRecord(fn: string, a: Arena, tld: unknown): asserts tld is numb
   if (state !== TLD_STATE_LIVE && state !== TLD_STATE_ABANDONED && state !== TLD_STATE_FREE) {
     throw new RangeError(`${fn}: ${tld} is not a tld record`);
   }
+}
+
+/**
+ * Throws unless a caller's record `tld` may be initialised as an embedded tld (`tldInit`,
+ * `tldInitShared`), before anything is written: not a live tld of any thread (its owner may be
+ * using it; its heaps and segments would be orphaned), and not a record of the arena's tld list
+ * (`tldNew` reuses those in place; EMBEDDED zeroes their TLD_ALL_NEXT link and cuts the list).
+ */
+function checkCallerTldRecord(fn: string, a: Arena, tld: number): void {
+  const u32 = a.u32;
+  const t = tld >>> 2;
+  if (Atomics.load(u32, t + TLD_XSTATE) === TLD_STATE_LIVE) {
+    const owner = u32[t + TLD_THREAD_ID]!;
+    const flags = u32[t + TLD_FLAGS]!;
+    const whose =
+      (flags & TLD_FLAG_SHARED_MASK) !== 0
+        ? `owner ${owner}'s, shared`
+        : `thread ${owner}'s, ${(flags & TLD_FLAG_EMBEDDED_MASK) !== 0 ? "embedded" : "made by tldNew"}`;
+    throw new Error(`${fn}: tld ${tld} is live (${whose}); abandon it first`);
+  }
+  if (isArenaTld(a, tld)) {
+    throw new Error(
+      `${fn}: record ${tld} is a tld of the arena's own list (made by tldNew, reused in place by ` +
+        "tldNew); initialising it as a caller's tld would cut that list",
+    );
+  }
+}
+
+/** Whether `tld` is on the arena's tld list (AH_XALL_TLDS: push-only, records never freed). */
+function isArenaTld(a: Arena, tld: number): boolean {
+  const u32 = a.u32;
+  let steps = 0;
+  for (let x = Atomics.load(u32, AH_XALL_TLDS); x !== 0 && steps < SEGMENT_SIZE >>> 6; x = u32[(x >>> 2) + TLD_ALL_NEXT]!, steps++) {
+    if (x === tld) return true;
+  }
+  return false;
+}
+
+/**
+ * Why this thread's handle on `heap` (an entry of `a.heaps`) is stale, or "": `heapStaleReason`
+ * for a tld of this thread (a shared tld's heaps are never listed), and the tld must still list it.
+ */
+function ownHeapStaleReason(a: Arena, heap: number): string {
+  const stale = heapStaleReason(a, heap, false);
+  if (stale !== "") return stale;
+  const tld = a.u32[(heap >>> 2) + HEAP_TLD]!;
+  if (!tldListsHeap(a, tld, heap)) {
+    return `heap ${heap}: tld ${tld} no longer lists it; the handle is stale (its record was freed and reused)`;
+  }
+  return "";
 }
 
 /** Whether an arena-made tld (a real thread's: every attached thread has its default tld) of thread `id` is in use. */
@@ -848,8 +940,10 @@ export class Heap {
   }
 
   private checkLive(fn: string): void {
-    if (this.destroyed) throw new Error(`${fn}: the heap was destroyed or deleted`);
     this.arena.checkAttached(fn);
+    const stale = heapStaleReason(this.arena, this.record, true);
+    if (stale !== "") throw new Error(`${fn}: ${stale}`);
+    if (this.destroyed) throw new Error(`${fn}: the heap was destroyed or deleted`);
   }
 
   /** Whether this heap has been destroyed or deleted. */

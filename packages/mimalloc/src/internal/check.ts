@@ -132,10 +132,11 @@ export function arenaStats(a: Arena): ArenaStats {
  * accounting invariant `used + |free| + |localFree| == capacity` with `|threadFree| <= used`, list integrity
  * (no cycle, no block twice, every block inside the page at a block boundary and below capacity),
  * tag and owner consistency; per segment: owner or pool; per heap of this thread: queues and the
- * direct table.
+ * direct table. Heap handles whose tld another thread abandoned are forgotten first, not checked.
  */
 export function checkArena(a: Arena): string[] {
   a.refreshViews();
+  a.forgetStaleHeaps();
   const u32 = a.u32;
   const problems: string[] = [];
   const max = u32[AH_MAX_SEGMENTS]!;

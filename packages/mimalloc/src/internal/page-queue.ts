@@ -10,13 +10,14 @@
  * heap, see `abandon.ts`); owner-only fields are read and written with plain stores.
  */
 import type { Arena } from "./arena.ts";
-import { EMPTY_PAGE, POOL_XCOUNT } from "./layout/arena.ts";
+import { EMPTY_PAGE, POOL_XCOUNT, RECORD_AREA_START } from "./layout/arena.ts";
 import {
   LARGE_OBJ_SIZE_MAX,
   MAX_ALIGN_SIZE,
   MAX_ALLOC_SIZE,
   MEDIUM_OBJ_SIZE_MAX,
   MEDIUM_PAGE_SLICES,
+  SEGMENT_SIZE,
   SLICE_SIZE,
   SMALL_OBJ_SIZE_MAX,
   SMALL_WSIZE_MAX,
@@ -61,11 +62,26 @@ import {
   THREAD_FREE_PTR_MASK,
 } from "./layout/page.ts";
 import { BIN_BLOCK_SIZE, BIN_COUNT, BIN_FULL, BIN_HUGE, DIRECT_BIN, DIRECT_WSIZE_MAX, DIRECT_WSIZE_MIN, binOf } from "./layout/size-class.ts";
-import { TLD_HEAP_BACKING, TLD_HEAPS, TLD_INTENT_HEAD, TLD_INTENT_PAGE, TLD_POOL, TLD_STATE_LIVE, TLD_XSTATE } from "./layout/tld.ts";
+import {
+  TLD_FLAG_SHARED_MASK,
+  TLD_FLAGS,
+  TLD_HEAP_BACKING,
+  TLD_HEAPS,
+  TLD_INTENT_HEAD,
+  TLD_INTENT_PAGE,
+  TLD_POOL,
+  TLD_RECORD_SIZE,
+  TLD_STATE_LIVE,
+  TLD_THREAD_ID,
+  TLD_XSTATE,
+} from "./layout/tld.ts";
 import { assert, checkAlignment, checkSize } from "./errors.ts";
 import { hugePageAlloc, segmentsPageAlloc, segmentsPageFree } from "./segments.ts";
-import { tryReclaim } from "./abandon.ts";
+import { heapStaleReason, tryReclaim } from "./abandon.ts";
 import { pageOfBlock } from "./free.ts";
+
+/** Word index of the last tld record of the record area, counted from its start (`mallocGeneric`). */
+const TLD_RECORD_AREA_LAST = (SEGMENT_SIZE - TLD_RECORD_SIZE - RECORD_AREA_START) >>> 2;
 
 /** Bytes threaded into a page's free list per extension (mimalloc: 4 KiB; memory here is committed). */
 const EXTEND_BYTES = 16 * 1024;
@@ -93,10 +109,18 @@ export function mallocGeneric(a: Arena, heap: number, size: number, alignment: n
   a.checkAttached(fn);
   const u32 = a.u32;
   const h = heap >>> 2;
-  if ((u32[h + HEAP_FLAGS]! & HEAP_FLAG_DESTROYED_MASK) !== 0) throw new Error(`${fn}: the heap was destroyed or deleted`);
-  if (Atomics.load(u32, (u32[h + HEAP_TLD]! >>> 2) + TLD_XSTATE) !== TLD_STATE_LIVE) {
-    throw new Error(`${fn}: the heap's tld was abandoned`);
+  // A handle whose tld another thread abandoned reaches here (the abandoner emptied its direct
+  // table); its records may since hold anything. One range test and three loads in the common
+  // case (a live tld of this thread, or a shared one); `heapStaleReason` says what is wrong.
+  const t = u32[h + HEAP_TLD]! >>> 2;
+  if (
+    ((t - (RECORD_AREA_START >>> 2)) >>> 0) > TLD_RECORD_AREA_LAST ||
+    Atomics.load(u32, t + TLD_XSTATE) !== TLD_STATE_LIVE ||
+    (u32[t + TLD_THREAD_ID] !== a.threadId && (u32[t + TLD_FLAGS]! & TLD_FLAG_SHARED_MASK) === 0)
+  ) {
+    throw new Error(`${fn}: ${heapStaleReason(a, heap, true)}`);
   }
+  if ((u32[h + HEAP_FLAGS]! & HEAP_FLAG_DESTROYED_MASK) !== 0) throw new Error(`${fn}: the heap was destroyed or deleted`);
   const count = u32[h + HEAP_GENERIC_COUNT]! + 1;
   u32[h + HEAP_GENERIC_COUNT] = count;
   if (count % HOUSEKEEPING_INTERVAL === 0) heapHousekeeping(a, heap);
