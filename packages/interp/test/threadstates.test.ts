@@ -240,6 +240,9 @@ describe("thread states across workers", () => {
     try {
       const result = await part.next<{ reused: number; threadId: number }>("result");
       expect(result.reused).toBe(ts.record);
+      expect(() => ts.heap(1)).toThrow(
+        `heap: thread state ${ts.id} was deleted (by this or another thread); its heaps are abandoned`,
+      );
       for (const r of heapRecords) {
         expect(() => rt.arena.heapOf(r)).toThrow(
           new RegExp(

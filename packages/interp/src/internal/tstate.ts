@@ -289,6 +289,13 @@ export class ThreadStateHandle {
    * and tools): the bound state's own, or in GIL mode the interpreter's shared one while attached.
    */
   heap(tag: HeapTag = HeapTag.OBJECT) {
+    if (!this.alive || this.cleared) {
+      // Another thread may have cleared (and deleted) the state: its heaps are abandoned.
+      this.mimalloc = null;
+      throw new ThreadStateError(
+        `heap: thread state ${this.id} was ${this.alive ? "cleared" : "deleted"} (by this or another thread); its heaps are abandoned`,
+      );
+    }
     if (this.mimalloc === null) {
       throw new ThreadStateError(
         `heap: thread state ${this.id} has no mimalloc state on this thread (not bound here, cleared, or in GIL mode not attached)`,
