@@ -100,6 +100,21 @@ for (const preset of ["debug", "mimalloc_debug"] as const) {
       expect(arena.u8.slice(buffer - 16, buffer + 24)).toEqual(before);
     });
 
+    it("detects a write to any trailing pad byte, whatever the tail's alignment", () => {
+      const { arena, pymem } = setup(preset);
+      for (let size = 16; size < 24; size++) {
+        for (let i = 0; i < 8; i++) {
+          const buffer = pymem.malloc(size);
+          arena.u8[buffer + size + i] = 0x78;
+          const e = fatal(() => pymem.free(buffer));
+          expect(e.fault).toMatchObject({ kind: "bad-trailing-pad", tail: buffer + size, badOffsets: [i] });
+          arena.u8[buffer + size + i] = PYMEM_FORBIDDENBYTE;
+          pymem.free(buffer); // repaired: sound again
+        }
+      }
+      arena.check();
+    });
+
     it("test_api_misuse: a MEM block freed with PyMem_RawFree is a bad ID", () => {
       const { pymem } = setup(preset);
       const buffer = pymem.malloc(16);
