@@ -137,6 +137,8 @@ interface CollectionState {
    * (the phases walk it backwards: list order, with loads that do not wait on each other).
    */
   cand: Int32Array;
+  /** update_refs' gc_refs by candidate index (scratch owned by this run, as `cand`). */
+  refs: Int32Array;
   ncand: number;
   ngarbage: number;
   /** Runs of candidates by owner: candidates from runStart[k] on came from thread runTid[k]. */
@@ -153,6 +155,7 @@ interface CollectionState {
 
 /** The candidate array between runs (a run owns it: a collection of another space that a finalizer starts takes a new one). */
 let scratch: Int32Array | null = new Int32Array(1 << 12);
+let scratchRefs: Int32Array | null = null;
 
 const MODE_DECREF = 0;
 const MODE_CLEAR_UNREACHABLE = 1;
@@ -201,7 +204,10 @@ export function collect(space: ObjectSpace, generation = 2, reason: GcReason = G
     }
     return n;
   } finally {
-    if (state !== null) scratch = state.cand;
+    if (state !== null) {
+      scratch = state.cand;
+      scratchRefs = state.refs;
+    }
     space.collecting = false;
     Atomics.store(space.arena.i32, collecting, 0);
   }
@@ -230,6 +236,8 @@ function invokeCallbacks(space: ObjectSpace, phase: "start" | "stop", info: Coll
 function newState(space: ObjectSpace): CollectionState {
   const cand = scratch;
   scratch = null;
+  const refsScratch = scratchRefs;
+  scratchRefs = null;
   return {
     space,
     unreachable: 0,
@@ -240,6 +248,7 @@ function newState(space: ObjectSpace): CollectionState {
     uncollectable: 0,
     longLivedTotal: 0,
     cand: cand ?? new Int32Array(1 << 12),
+    refs: refsScratch ?? new Int32Array(0),
     ncand: 0,
     ngarbage: 0,
     runStart: [],
@@ -372,6 +381,8 @@ class CandidateVisitor implements HeapVisitor {
   state: CollectionState | null = null;
   i32: Int32Array = new Int32Array(0);
   u8: Uint8Array = new Uint8Array(0);
+  /** The run's gc_refs by candidate index (`state.refs`). */
+  refs: Int32Array = new Int32Array(0);
 
   block(block: number): void {
     const op = block + this.offset;
@@ -389,22 +400,32 @@ class CandidateVisitor implements HeapVisitor {
     }
     const refcount = (local >>> 0) + (i32[w + 3] >> REF_SHARED_SHIFT);
     if (__DEBUG__) assert(refcount >= 0, "refcount is too small (negative Py_REFCNT at update_refs)");
-    // We repurpose ob_tid to compute gc_refs, the number of references from outside the GC
-    // heaps; it is no longer a thread id until scan_heap restores it.
+    // gc_refs, the number of references from outside the GC heaps, is counted in the run's
+    // `refs` array at the candidate's index, which ob_tid holds (no longer a thread id until
+    // scan_heap restores it). A referent not visited yet keeps a pending negative count in
+    // ob_tid instead, added in here.
+    const state = this.state!;
+    const k = state.ncand;
+    if (k === state.cand.length) this.grow(state);
     if ((bits & GC_UNREACHABLE_MASK) === 0) {
       u8[op + OB_XGC_BITS_OFFSET] = bits | GC_UNREACHABLE_MASK;
-      i32[w] = refcount;
+      this.refs[k] = refcount;
     } else {
-      i32[w] += refcount; // already initialised as a referent of an earlier candidate
+      this.refs[k] = refcount + i32[w]; // referenced by an earlier candidate: its pending count
     }
-    decrefReferents(i32, u8, op);
-    const state = this.state!;
-    if (state.ncand === state.cand.length) {
-      const bigger = new Int32Array(state.cand.length * 2);
-      bigger.set(state.cand);
-      state.cand = bigger;
-    }
-    state.cand[state.ncand++] = op;
+    i32[w] = k;
+    state.cand[k] = op;
+    state.ncand = k + 1;
+    if (!isLeaf(i32, op)) decrefReferents(i32, u8, this.refs, op);
+  }
+
+  private grow(state: CollectionState): void {
+    const bigger = new Int32Array(state.cand.length * 2);
+    bigger.set(state.cand);
+    state.cand = bigger;
+    const refs = new Int32Array(bigger.length);
+    refs.set(state.refs);
+    state.refs = this.refs = refs;
   }
 }
 
@@ -446,6 +467,8 @@ function updateRefsWorldStopped(state: CollectionState): void {
   candidateVisitor.state = state;
   candidateVisitor.i32 = a.i32;
   candidateVisitor.u8 = a.u8;
+  if (state.refs.length < state.cand.length) state.refs = new Int32Array(state.cand.length);
+  candidateVisitor.refs = state.refs;
   visitGcHeapsWorldStopped(state.space, candidateVisitor, (tid) => {
     state.runStart.push(state.ncand);
     state.runTid.push(tid);
@@ -534,6 +557,8 @@ function traverse(i32: Int32Array, u8: Uint8Array, op: number, mode: number): vo
 /** The generic walk's stack (WEAKREF and TYPE objects only, and resurrection's marking). */
 let stackTop = 0;
 let stackOf: Int32Array = new Int32Array(0);
+/** update_refs' gc_refs array, for the generic walk (WEAKREF and TYPE objects). */
+let decrefRefsOf: Int32Array = new Int32Array(0);
 
 function visitRef(i32: Int32Array, u8: Uint8Array, ref: number, mode: number): void {
   const bits = u8[ref + OB_XGC_BITS_OFFSET];
@@ -547,7 +572,9 @@ function visitRef(i32: Int32Array, u8: Uint8Array, ref: number, mode: number): v
         u8[ref + OB_XGC_BITS_OFFSET] = bits | GC_UNREACHABLE_MASK; // gc_maybe_init_refs
         i32[w] = -1;
       } else {
-        i32[w] -= 1;
+        const t = i32[w];
+        if (t < 0) i32[w] = t - 1;
+        else decrefRefsOf[t] -= 1;
       }
       return;
     }
@@ -611,23 +638,28 @@ function maxReferents(i32: Int32Array, op: number, tw: number): number {
 
 /**
  * visit_clear_unreachable for one reference: returns the new stack top. An object with no
- * references to follow (an empty list, tuple or dict of a built-in type: a leaf, and common) is
- * marked without going through the stack.
+ * references to follow ({@link isLeaf}) is marked without going through the stack.
  */
 function markRef(i32: Int32Array, u8: Uint8Array, stack: Int32Array, top: number, ref: number): number {
   const bits = u8[ref + OB_XGC_BITS_OFFSET];
   if ((bits & GC_UNREACHABLE_MASK) === 0) return top;
   u8[ref + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK;
-  const tw = (i32[(ref + 16) >> 2] >>> 0) >> 2;
-  if (
-    (i32[tw + (TP_FLAGS_OFFSET >> 2)] & (TPFLAGS_HEAPTYPE | TPFLAGS_MANAGED_DICT)) === 0 &&
-    i32[(ref + VAR_SIZE_OFFSET) >> 2] === 0
-  ) {
-    const kind = i32[tw + (TP_KIND_OFFSET >> 2)];
-    if (kind === TypeKind.LIST || kind === TypeKind.TUPLE) return top;
-  }
+  if (isLeaf(i32, ref)) return top;
   stack[top] = ref;
   return top + 1;
+}
+
+/**
+ * Whether `op` refers to nothing a traversal visits: an empty list or tuple of a type that is not
+ * a heap type (no `ob_type` reference) and has no managed dict. Common (empty containers), and
+ * cheap to tell from the header line the caller just read.
+ */
+function isLeaf(i32: Int32Array, op: number): boolean {
+  if (i32[(op + VAR_SIZE_OFFSET) >> 2] !== 0) return false;
+  const tw = (i32[(op + 16) >> 2] >>> 0) >> 2;
+  if ((i32[tw + (TP_FLAGS_OFFSET >> 2)] & (TPFLAGS_HEAPTYPE | TPFLAGS_MANAGED_DICT)) !== 0) return false;
+  const kind = i32[tw + (TP_KIND_OFFSET >> 2)];
+  return kind === TypeKind.LIST || kind === TypeKind.TUPLE;
 }
 
 /**
@@ -699,16 +731,18 @@ function markReferents(i32: Int32Array, u8: Uint8Array, op: number, stack: Int32
 }
 
 /** visit_decref for one reference (update_refs): tracked, not frozen/alive/immortal referents lose one gc_ref. */
-function decrefRef(i32: Int32Array, u8: Uint8Array, ref: number): void {
+function decrefRef(i32: Int32Array, u8: Uint8Array, refs: Int32Array, ref: number): void {
   const bits = u8[ref + OB_XGC_BITS_OFFSET];
   if ((bits & (GC_TRACKED_MASK | GC_FROZEN_MASK | GC_ALIVE_MASK)) !== GC_TRACKED_MASK) return;
   const w = ref >> 2;
   if (i32[w + 2] === -1) return;
   if ((bits & GC_UNREACHABLE_MASK) === 0) {
     u8[ref + OB_XGC_BITS_OFFSET] = bits | GC_UNREACHABLE_MASK; // gc_maybe_init_refs
-    i32[w] = -1;
+    i32[w] = -1; // not visited yet: a pending count in ob_tid
   } else {
-    i32[w] -= 1;
+    const t = i32[w];
+    if (t < 0) i32[w] = t - 1;
+    else refs[t] -= 1;
   }
 }
 
@@ -758,14 +792,14 @@ function decrefUnreachableReferents(i32: Int32Array, u8: Uint8Array, op: number)
 }
 
 /** `traverse(op, visit_decref)`, specialised as {@link markReferents}. */
-function decrefReferents(i32: Int32Array, u8: Uint8Array, op: number): void {
+function decrefReferents(i32: Int32Array, u8: Uint8Array, refs: Int32Array, op: number): void {
   const tp = i32[(op + 16) >> 2] >>> 0;
   const tw = tp >> 2;
   const flags = i32[tw + (TP_FLAGS_OFFSET >> 2)];
-  if ((flags & TPFLAGS_HEAPTYPE) !== 0) decrefRef(i32, u8, tp);
+  if ((flags & TPFLAGS_HEAPTYPE) !== 0) decrefRef(i32, u8, refs, tp);
   if ((flags & TPFLAGS_MANAGED_DICT) !== 0) {
     const d = i32[(op - 4) >> 2];
-    if (d !== 0) decrefRef(i32, u8, d);
+    if (d !== 0) decrefRef(i32, u8, refs, d);
   }
   switch (i32[tw + (TP_KIND_OFFSET >> 2)]) {
     case TypeKind.PLAIN: {
@@ -775,7 +809,7 @@ function decrefReferents(i32: Int32Array, u8: Uint8Array, op: number): void {
         const i = 31 - Math.clz32(refmap & -refmap);
         refmap &= refmap - 1;
         const r = i32[body + i];
-        if (r !== 0) decrefRef(i32, u8, r);
+        if (r !== 0) decrefRef(i32, u8, refs, r);
       }
       return;
     }
@@ -784,7 +818,7 @@ function decrefReferents(i32: Int32Array, u8: Uint8Array, op: number): void {
       const end = items + i32[(op + VAR_SIZE_OFFSET) >> 2];
       for (let k = items; k < end; k++) {
         const r = i32[k];
-        if (r !== 0) decrefRef(i32, u8, r);
+        if (r !== 0) decrefRef(i32, u8, refs, r);
       }
       return;
     }
@@ -793,7 +827,7 @@ function decrefReferents(i32: Int32Array, u8: Uint8Array, op: number): void {
       const end = items + i32[(op + VAR_SIZE_OFFSET) >> 2];
       for (let k = items; k < end; k++) {
         const r = i32[k];
-        if (r !== 0) decrefRef(i32, u8, r);
+        if (r !== 0) decrefRef(i32, u8, refs, r);
       }
       return;
     }
@@ -804,13 +838,14 @@ function decrefReferents(i32: Int32Array, u8: Uint8Array, op: number): void {
       for (let e = entries; e < end; e += DICT_ENTRY_WORDS) {
         const k = i32[e + 1];
         if (k === 0 || k === DICT_DUMMY) continue;
-        decrefRef(i32, u8, k);
+        decrefRef(i32, u8, refs, k);
         const v = i32[e + 2];
-        if (v !== 0) decrefRef(i32, u8, v);
+        if (v !== 0) decrefRef(i32, u8, refs, v);
       }
       return;
     }
     default:
+      decrefRefsOf = refs;
       traverse(i32, u8, op, MODE_DECREF);
   }
 }
@@ -822,12 +857,14 @@ function markHeapWorldStopped(state: CollectionState): void {
   const i32 = a.i32;
   const u8 = a.u8;
   const cand = state.cand;
+  const refs = state.refs;
   for (let k = 0; k < state.ncand; k++) {
+    const gcRefs = refs[k]; // a dense array: only roots' headers are read
+    if (gcRefs === 0) continue;
     const op = cand[k];
-    const gcRefs = i32[op >> 2];
     if (gcRefs < 0) throw refcountTooSmall(state.space, op, gcRefs);
     const bits = u8[op + OB_XGC_BITS_OFFSET];
-    if ((bits & GC_UNREACHABLE_MASK) !== 0 && gcRefs !== 0) {
+    if ((bits & GC_UNREACHABLE_MASK) !== 0) {
       // Reachable from outside the GC heaps: so is everything it reaches.
       u8[op + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK;
       markReachable(i32, u8, op);
