@@ -17,8 +17,11 @@
  *   field         meaning                                        who writes it
  *   ------------  ---------------------------------------------  ----------------------------------
  *   ob_tid        owning thread id, 0 = unowned (immortal or     the owner at creation; the GC with
- *                 merged). During a collection: gc_refs, then    the world stopped (and restores it)
- *                 the worklist link (gc_free_threading.c)
+ *                 merged). During a collection: the index of     the world stopped (and restores it)
+ *                 the object's gc_refs (a pending negative
+ *                 count before update_refs visits it), then
+ *                 the worklist link (gc_free_threading.c keeps
+ *                 gc_refs itself there)
  *   ob_flags      object flags (immortal, static)                 the creator
  *   ob_mutex  x   per-object lock byte (PyMutex)                 any thread, Atomics only
  *   ob_gc_bits x  TRACKED, FINALIZED, UNREACHABLE, … (below)     lock holder or GC, Atomics only
@@ -56,7 +59,7 @@ import { assert } from "./assert.ts";
 // Header fields
 // ---------------------------------------------------------------------------------------------
 
-/** Byte offset of `ob_tid` (u32): owning thread id, or gc_refs / worklist link during a collection. */
+/** Byte offset of `ob_tid` (u32): owning thread id, or a gc_refs index / worklist link during a collection. */
 export const OB_TID_OFFSET = 0;
 /** Byte offset of `ob_flags` (u16, little-endian). */
 export const OB_FLAGS_OFFSET = 4;
@@ -194,7 +197,7 @@ export function obInit(i32: Int32Array, op: number, tid: number, type: number): 
   i32[w + PAD_WORD] = 0;
 }
 
-/** `ob_tid`: the owning thread's id, 0 when unowned (or gc_refs / a link during a collection). */
+/** `ob_tid`: the owning thread's id, 0 when unowned (or a gc_refs index / a link during a collection). */
 export function obTid(i32: Int32Array, op: number): number {
   return i32[(op >> 2) + TID_WORD] >>> 0;
 }
