@@ -378,11 +378,12 @@ function mergeRefcount(i32: Int32Array, op: number, extra: number): number {
 /** The visitor of one walk: op = block + offset; `mode` picks the action. */
 class CandidateVisitor implements HeapVisitor {
   offset = 0;
-  state: CollectionState | null = null;
   i32: Int32Array = new Int32Array(0);
   u8: Uint8Array = new Uint8Array(0);
-  /** The run's gc_refs by candidate index (`state.refs`). */
+  /** The run's candidates and gc_refs by candidate index, and their count, during the walk. */
+  cand: Int32Array = new Int32Array(0);
   refs: Int32Array = new Int32Array(0);
+  n = 0;
 
   block(block: number): void {
     const op = block + this.offset;
@@ -404,28 +405,28 @@ class CandidateVisitor implements HeapVisitor {
     // `refs` array at the candidate's index, which ob_tid holds (no longer a thread id until
     // scan_heap restores it). A referent not visited yet keeps a pending negative count in
     // ob_tid instead, added in here.
-    const state = this.state!;
-    const k = state.ncand;
-    if (k === state.cand.length) this.grow(state);
+    const k = this.n;
+    if (k === this.cand.length) this.grow();
+    const refs = this.refs;
     if ((bits & GC_UNREACHABLE_MASK) === 0) {
       u8[op + OB_XGC_BITS_OFFSET] = bits | GC_UNREACHABLE_MASK;
-      this.refs[k] = refcount;
+      refs[k] = refcount;
     } else {
-      this.refs[k] = refcount + i32[w]; // referenced by an earlier candidate: its pending count
+      refs[k] = refcount + i32[w]; // referenced by an earlier candidate: its pending count
     }
     i32[w] = k;
-    state.cand[k] = op;
-    state.ncand = k + 1;
-    if (!isLeaf(i32, op)) decrefReferents(i32, u8, this.refs, op);
+    this.cand[k] = op;
+    this.n = k + 1;
+    if (!isLeaf(i32, op)) decrefReferents(i32, u8, refs, op);
   }
 
-  private grow(state: CollectionState): void {
-    const bigger = new Int32Array(state.cand.length * 2);
-    bigger.set(state.cand);
-    state.cand = bigger;
-    const refs = new Int32Array(bigger.length);
-    refs.set(state.refs);
-    state.refs = this.refs = refs;
+  private grow(): void {
+    const cand = new Int32Array(this.cand.length * 2);
+    cand.set(this.cand);
+    this.cand = cand;
+    const refs = new Int32Array(cand.length);
+    refs.set(this.refs);
+    this.refs = refs;
   }
 }
 
@@ -464,16 +465,21 @@ function visitGcHeapsWorldStopped(
 function updateRefsWorldStopped(state: CollectionState): void {
   const a = state.space.arena;
   a.refreshViews();
-  candidateVisitor.state = state;
   candidateVisitor.i32 = a.i32;
   candidateVisitor.u8 = a.u8;
   if (state.refs.length < state.cand.length) state.refs = new Int32Array(state.cand.length);
-  candidateVisitor.refs = state.refs;
-  visitGcHeapsWorldStopped(state.space, candidateVisitor, (tid) => {
-    state.runStart.push(state.ncand);
+  const v = candidateVisitor;
+  v.cand = state.cand;
+  v.refs = state.refs;
+  v.n = 0;
+  visitGcHeapsWorldStopped(state.space, v, (tid) => {
+    state.runStart.push(v.n);
     state.runTid.push(tid);
   });
-  candidateVisitor.state = null;
+  state.cand = v.cand;
+  state.refs = v.refs;
+  state.ncand = v.n;
+  v.cand = v.refs = new Int32Array(0); // the run owns them
 }
 
 /**
