@@ -122,8 +122,12 @@ describe("GIL mode", () => {
       const before = generation();
       const part = startPart(rt, sab, { op: "gil-hang", index: round % 2 });
       await part.next("ready");
+      // Wait until the worker is allocating (a loaded machine may be slow to schedule it), then
+      // a little more, so that the kill lands somewhere inside its allocation loop.
+      const progress = () => Atomics.load(words, 8 + (round % 2));
+      for (let waited = 0; progress() === 0 && waited < 10_000; waited += 5) await sleep(5);
+      expect(progress()).toBeGreaterThan(0);
       await sleep(5 + ((round * 13) % 25));
-      expect(Atomics.load(words, 8 + (round % 2))).toBeGreaterThan(0);
       await part.worker.terminate();
       const { cleanup } = await part.exited;
       expect(cleanup.threadStates).toBe(1);
