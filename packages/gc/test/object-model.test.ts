@@ -197,5 +197,21 @@ describe("object model", () => {
     expect(obTid(s.arena.i32, l)).toBe(0);
     expect(refSharedState(obRefShared(s.arena.i32, l))).toBe(REF_MERGED);
     s.decref(l);
+    // With garbage in the same collection: reachable roots, inner objects and leaves all get
+    // their owner back (mark restores them), the garbage is freed.
+    const root = s.newList();
+    const inner = s.newList();
+    const leaf = s.newList();
+    s.listAppend(inner, leaf);
+    s.listAppend(root, inner);
+    s.decref(inner);
+    s.decref(leaf);
+    const ring = s.newList();
+    s.listAppend(ring, ring);
+    s.decref(ring);
+    expect(collect(s)).toBe(1);
+    for (const op of [root, inner, leaf]) expect(obTid(s.arena.i32, op)).toBe(s.tid);
+    expect(s.refcnt(inner)).toBe(1);
+    s.decref(root);
   });
 });

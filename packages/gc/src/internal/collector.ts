@@ -137,6 +137,8 @@ interface CollectionState {
    * (the phases walk it backwards: list order, with loads that do not wait on each other).
    */
   cand: Int32Array;
+  /** Candidates the first mark found reachable (and restored). */
+  reachable: number;
   /** update_refs' gc_refs by candidate index (scratch owned by this run, as `cand`). */
   refs: Int32Array;
   ncand: number;
@@ -251,6 +253,7 @@ function newState(space: ObjectSpace): CollectionState {
     refs: refsScratch ?? new Int32Array(0),
     ncand: 0,
     ngarbage: 0,
+    reachable: 0,
     runStart: [],
     runTid: [],
     weakOrFinal: [],
@@ -588,6 +591,7 @@ function visitRef(i32: Int32Array, u8: Uint8Array, ref: number, mode: number): v
       // Only from markReferents, which made room for every reference of the object.
       if ((bits & GC_UNREACHABLE_MASK) !== 0) {
         u8[ref + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK;
+        if (restoring) restoreTid(i32, ref);
         stackOf[stackTop++] = ref;
       }
       return;
@@ -650,6 +654,7 @@ function markRef(i32: Int32Array, u8: Uint8Array, stack: Int32Array, top: number
   const bits = u8[ref + OB_XGC_BITS_OFFSET];
   if ((bits & GC_UNREACHABLE_MASK) === 0) return top;
   u8[ref + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK;
+  if (restoring) restoreTid(i32, ref);
   if (isLeaf(i32, ref)) return top;
   stack[top] = ref;
   return top + 1;
@@ -864,18 +869,52 @@ function markHeapWorldStopped(state: CollectionState): void {
   const u8 = a.u8;
   const cand = state.cand;
   const refs = state.refs;
-  for (let k = 0; k < state.ncand; k++) {
-    const gcRefs = refs[k]; // a dense array: only roots' headers are read
-    if (gcRefs === 0) continue;
-    const op = cand[k];
-    if (gcRefs < 0) throw refcountTooSmall(state.space, op, gcRefs);
-    const bits = u8[op + OB_XGC_BITS_OFFSET];
-    if ((bits & GC_UNREACHABLE_MASK) !== 0) {
-      // Reachable from outside the GC heaps: so is everything it reaches.
-      u8[op + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK;
-      markReachable(i32, u8, op);
+  restoreRuns = Int32Array.from(state.runStart);
+  restoreTids = Int32Array.from(state.runTid);
+  restoredCount = 0;
+  restoring = true;
+  try {
+    for (let k = 0; k < state.ncand; k++) {
+      const gcRefs = refs[k]; // a dense array: only roots' headers are read
+      if (gcRefs === 0) continue;
+      const op = cand[k];
+      if (gcRefs < 0) throw refcountTooSmall(state.space, op, gcRefs);
+      const bits = u8[op + OB_XGC_BITS_OFFSET];
+      if ((bits & GC_UNREACHABLE_MASK) !== 0) {
+        // Reachable from outside the GC heaps: so is everything it reaches.
+        u8[op + OB_XGC_BITS_OFFSET] = bits & ~GC_UNREACHABLE_MASK;
+        restoreTid(i32, op);
+        markReachable(i32, u8, op);
+      }
     }
+  } finally {
+    restoring = false;
   }
+  state.reachable = restoredCount;
+}
+
+/**
+ * While the first mark runs: each object it finds reachable gets its `ob_tid` back at once
+ * (`gc_restore_tid`: merged → unowned; else the owner of the heap it was found in, from the
+ * candidate index `ob_tid` holds; found in an abandoned page → merged), so that scan has nothing
+ * to do for it, and nothing at all when every candidate is reachable.
+ */
+let restoring = false;
+let restoredCount = 0;
+let restoreRuns: Int32Array = new Int32Array(0);
+let restoreTids: Int32Array = new Int32Array(0);
+
+function restoreTid(i32: Int32Array, op: number): void {
+  const w = op >> 2;
+  const k = i32[w];
+  const runs = restoreRuns;
+  let r = runs.length - 1;
+  while (r > 0 && k < runs[r]) r--;
+  const tid = r >= 0 ? restoreTids[r] : 0;
+  if ((i32[w + 3] & REF_SHARED_FLAG_MASK) === REF_MERGED) i32[w] = 0;
+  else if (tid !== 0) i32[w] = tid;
+  else mergeRefcount(i32, op, 0);
+  restoredCount++;
 }
 
 function refcountTooSmall(space: ObjectSpace, op: number, gcRefs: number): Error {
@@ -892,26 +931,13 @@ function scanHeapWorldStopped(state: CollectionState): void {
   const i32 = a.i32;
   const u8 = a.u8;
   const cand = state.cand;
-  let run = 0;
-  let tid = 0;
-  let nextRun = state.runStart.length > 0 ? state.runStart[0] : Infinity;
+  state.longLivedTotal = state.reachable;
+  if (state.reachable === state.ncand) return; // no garbage; mark restored every ob_tid
   for (let k = 0; k < state.ncand; k++) {
-    while (k >= nextRun) {
-      tid = state.runTid[run++];
-      nextRun = run < state.runStart.length ? state.runStart[run] : Infinity;
-    }
     const op = cand[k];
     const w = op >> 2;
     const bits = u8[op + OB_XGC_BITS_OFFSET];
-    if ((bits & GC_UNREACHABLE_MASK) === 0) {
-      // gc_restore_tid: merged → unowned; else the page's owner; an abandoned page → merge.
-      if ((i32[w + 3] & REF_SHARED_FLAG_MASK) === REF_MERGED) i32[w] = 0;
-      else if (tid !== 0) i32[w] = tid;
-      else mergeRefcount(i32, op, 0);
-      if ((bits & GC_ALIVE_MASK) !== 0) u8[op + OB_XGC_BITS_OFFSET] = bits & ~GC_ALIVE_MASK;
-      state.longLivedTotal++;
-      continue;
-    }
+    if ((bits & GC_UNREACHABLE_MASK) === 0) continue; // reachable: mark restored its ob_tid
     mergeRefcount(i32, op, 1); // the worklist holds a reference; ob_tid = 0
     const tw = (i32[w + 4] >>> 0) >> 2;
     const flags = i32[tw + (TP_FLAGS_OFFSET >> 2)];
