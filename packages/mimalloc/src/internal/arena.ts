@@ -343,7 +343,12 @@ export class Arena {
         this.heaps.delete(record);
       }
     }
+    const t = tld >>> 2;
+    const live = Atomics.load(this.u32, t + TLD_XSTATE) === TLD_STATE_LIVE;
     abandonTld(this, tld);
+    // A tld made by tldNew (on the arena's list, not a caller's record): its heap records are
+    // freed and the record becomes reusable by tldNew, as when abandonThread cleans up.
+    if (live && (this.u32[t + TLD_FLAGS]! & TLD_FLAG_EMBEDDED_MASK) === 0) releaseTldRecords(this, tld);
   }
 
   /**
