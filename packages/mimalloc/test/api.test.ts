@@ -262,3 +262,20 @@ describe("zero fill (test-api-fill)", () => {
     a.check();
   });
 });
+
+describe("stamps", () => {
+  it("nextStamp hands out distinct nonzero stamps to every thread attached to the arena", () => {
+    const a = Arena.create();
+    const b = Arena.attach(a.buffer); // another thread's handle
+    const seen = new Set<number>();
+    for (let i = 0; i < 1000; i++) {
+      for (const s of [a.nextStamp(), b.nextStamp()]) {
+        expect(s).toBeGreaterThan(0);
+        expect(seen.has(s)).toBe(false);
+        seen.add(s);
+      }
+    }
+    b.detach();
+    a.check();
+  });
+});

@@ -79,7 +79,7 @@ describe("shared MimallocThreadState", () => {
     expect(() => MimallocThreadState.attachShared(other, record)).toThrow(/was abandoned/);
     const again = MimallocThreadState.initShared(arena, record, pool, owner);
     expect(arena.u32[(record >>> 2) + MTS_THREAD_ID]).toBe(owner);
-    expect(arena.u32[(record >>> 2) + MTS_GENERATION]).toBe(generation + 1);
+    expect(arena.u32[(record >>> 2) + MTS_GENERATION]).not.toBe(generation);
     expect(handle.stale).toBe(true);
     expect(() => setCurrentThreadState(handle)).toThrow(/re-initialised since this handle was made/);
     const fresh = MimallocThreadState.attachShared(other, record);
@@ -93,6 +93,25 @@ describe("shared MimallocThreadState", () => {
       expect(segmentOwner(arena, p)).toBe(owner);
       arena.free(p);
     });
+    other.detach();
+    arena.check();
+  });
+
+  it("makes a handle stale when its record was freed, reused and initialised again (the generation is an arena stamp)", () => {
+    const { arena, record } = sharedFixture();
+    const other = Arena.attach(arena.buffer); // stands for another thread here
+    const handle = MimallocThreadState.attachShared(other, record);
+    MimallocThreadState.abandon(arena, record);
+    arena.recordFree(record, MIMALLOC_STATE_SIZE);
+    // The record allocator hands the same record out again, zeroed, to a new state.
+    const reused = arena.recordAlloc(MIMALLOC_STATE_SIZE);
+    expect(reused).toBe(record);
+    arena.u32.fill(0, reused >>> 2, (reused + MIMALLOC_STATE_SIZE) >>> 2);
+    const pool = arena.poolNew();
+    MimallocThreadState.initShared(arena, reused, pool);
+    expect(handle.stale).toBe(true);
+    expect(() => setCurrentThreadState(handle)).toThrow(/re-initialised since this handle was made/);
+    expect(MimallocThreadState.attachShared(other, reused).stale).toBe(false);
     other.detach();
     arena.check();
   });

@@ -11,6 +11,7 @@ import {
   AH_VERSION,
   AH_XALL_TLDS,
   AH_XNEXT_POOL_ID,
+  AH_XNEXT_STAMP,
   AH_XNEXT_THREAD_ID,
   AH_XRECORD_LOCK,
   AH_RECORD_BUMP,
@@ -632,6 +633,19 @@ export class Arena {
   }
 
   /** A new abandoned pool (CPython gives each interpreter one). Returns the pool record. */
+  /**
+   * A stamp no other call on this arena, from any thread, has returned or will return (until 2³²−1
+   * stamps have been handed out): 1, 2, 3, … For the layers above, to mark a record's incarnation so
+   * that a handle made before the record was freed and reused can tell (pymem's thread-state
+   * generation). Never 0.
+   */
+  nextStamp(): number {
+    for (;;) {
+      const stamp = Atomics.add(this.u32, AH_XNEXT_STAMP, 1);
+      if (stamp !== 0) return stamp; // 0 only after the counter wrapped
+    }
+  }
+
   poolNew(): number {
     const pool = this.recordAlloc(POOL_RECORD_SIZE, recordKindOf(POOL_RECORD_SIZE));
     if (pool === 0) throw new RangeError("poolNew: the arena's record area is exhausted");
@@ -822,6 +836,7 @@ function initArenaHeader(a: Arena, options: ArenaOptions): void {
   u32[AH_MAX_SEGMENTS] = a.buffer.maxByteLength / SEGMENT_SIZE;
   u32[AH_XNEXT_THREAD_ID] = 1;
   u32[AH_XNEXT_POOL_ID] = 1;
+  u32[AH_XNEXT_STAMP] = 1;
   u32[AH_RECORD_BUMP] = RECORD_AREA_START;
   u32[AH_FLAGS] = options.checks ? ARENA_FLAG_CHECKS_MASK : 0;
   u32[SEGMENT_TABLE >>> 2] = SEGSTATE_HEADER;

@@ -25,8 +25,9 @@
  *    1    xstate              ATOMIC: FREE (0) → LIVE (init) → ABANDONED (abandon, from any thread)
  *    2    threadId            const: the arena thread id of the owner (a shared state: its virtual id)
  *    3    pool                const: the abandoned pool the tld is bound to
- *    4    generation          the initialiser: bumped by every (re-)initialisation in this record,
- *                             so that handles made before a re-initialisation see they are stale
+ *    4    generation          the initialiser: a fresh arena stamp (`Arena.nextStamp`) at every
+ *                             (re-)initialisation, so that handles made before a re-initialisation
+ *                             see they are stale, even when the record was freed and reused between
  *    5    flags               const: SHARED
  *
  * Each heap record keeps CPython's per-heap `debug_offset` in its first user word
@@ -50,7 +51,7 @@ export const MTS_XSTATE = 1;
 export const MTS_THREAD_ID = 2;
 /** Word index of the abandoned pool the tld is bound to. */
 export const MTS_POOL = 3;
-/** Word index of the generation: bumped by every (re-)initialisation of the record. */
+/** Word index of the generation: a fresh arena stamp at every (re-)initialisation of the record. */
 export const MTS_GENERATION = 4;
 /** Word index of the flags ({@link MTS_FLAG_SHARED_MASK}). */
 export const MTS_FLAGS = 5;

@@ -186,7 +186,7 @@ export class MimallocThreadState {
     u32[w + MTS_CURRENT_OBJECT_HEAP] = HeapTag.OBJECT;
     u32[w + MTS_THREAD_ID] = owner;
     u32[w + MTS_POOL] = pool;
-    u32[w + MTS_GENERATION] = (u32[w + MTS_GENERATION]! + 1) >>> 0;
+    u32[w + MTS_GENERATION] = arena.nextStamp(); // arena-wide: differs even after the record is freed and reused
     u32[w + MTS_FLAGS] = ownerId < 0 ? 0 : MTS_FLAG_SHARED_MASK;
     Atomics.store(u32, w + MTS_XSTATE, MTS_STATE_LIVE); // publishes the fields above
     return new MimallocThreadState(arena, record, heaps);

@@ -23,6 +23,7 @@
  *  10  xallTlds         ATOMIC: list of arena-made tlds (push only; records are reused in place)
  *  11  xnextPoolId      ATOMIC
  *  12  xsegmentHint     ATOMIC: where the next segment search starts
+ *  13  xnextStamp       ATOMIC: stamps for the layers above (`Arena.nextStamp`), never reused
  * ```
  * Segment table word: FREE (0), HEADER, HUGE_CONT (a later slot of a huge span), ABANDONED
  * (in the pool named by the segment header), CLAIMING (being set up or reclaimed), or the owning
@@ -46,6 +47,7 @@ export const AH_FLAGS = 9;
 export const AH_XALL_TLDS = 10;
 export const AH_XNEXT_POOL_ID = 11;
 export const AH_XSEGMENT_HINT = 12;
+export const AH_XNEXT_STAMP = 13;
 
 export const ARENA_FLAG_CHECKS_MASK = 1 << 0;
 
