@@ -3,6 +3,8 @@ import { AH_XALL_TLDS } from "../src/internal/layout/arena.ts";
 import { TLD_ALL_NEXT } from "../src/internal/layout/tld.ts";
 import {
   Arena,
+  binOf,
+  binSize,
   DoubleFreeError,
   HEAP_RECORD_SIZE,
   InvalidPointerError,
@@ -10,6 +12,9 @@ import {
   SEGMENT_SIZE,
   SLICE_SIZE,
   TLD_RECORD_SIZE,
+  visitAbandonedPool,
+  visitHeap,
+  visitTagWorldStopped,
 } from "../src/index.ts";
 
 function arena() {
@@ -145,11 +150,11 @@ describe("bad arena arguments", () => {
 describe("bad records, tlds and pools", () => {
   it("rejects record, tld and pool arguments that are not records", () => {
     const a = arena();
-    expect(() => a.heapInit(12, a.tld, 0)).toThrow(/heapInit: 12 is not a record offset/);
+    expect(() => a.heapInit(12, a.tld, 0)).toThrow(/heapInit: record 12 is not a record offset/);
     expect(() => a.heapNew(0, 999_999)).toThrow(/heapNew: 999999 is not a tld record/);
     expect(() => a.tldNew(77)).toThrow(/tldNew: pool 77 is not a pool record/);
     expect(() => a.tldInit(a.recordAlloc(128), 123_456)).toThrow(/tldInit: pool 123456 is not a pool record/);
-    expect(() => a.abandonTld(5)).toThrow(/abandonTld: 5 is not a record offset/);
+    expect(() => a.abandonTld(5)).toThrow(/abandonTld: tld 5 is not a record offset/);
     expect(() => a.abandonTld(a.tld)).toThrow(/call detach/);
     expect(() => a.heapByTag(a.tld, 99)).toThrow(RangeError);
     expect(() => a.recordAlloc(-4)).toThrow(/recordAlloc: size/);
@@ -350,5 +355,182 @@ describe("heap handles of a tld another thread abandoned", () => {
     expect(a.heaps.has(heap.record)).toBe(false);
     b.free(p);
     a.check();
+  });
+});
+
+describe("realloc of a pointer free would refuse", () => {
+  it("refuses a block already freed before allocating anything, naming realloc", () => {
+    const a = arena();
+    const p = a.malloc(64);
+    const q = a.malloc(64);
+    a.free(p);
+    const before = a.stats().usedBlocks;
+    expect(() => a.realloc(p, 4000)).toThrow(DoubleFreeError);
+    expect(() => a.realloc(p, 4000)).toThrow(/^realloc: block 0x[0-9a-f]+ \(64 bytes\) is already free/);
+    expect(() => a.reallocAligned(p, 4000, 64)).toThrow(/^reallocAligned: block .* already free/);
+    expect(a.stats().usedBlocks).toBe(before); // nothing was allocated and leaked
+    a.free(q);
+    a.check();
+    expect(a.stats().usedBlocks).toBe(0);
+  });
+
+  it("refuses an interior pointer, also when the size would fit in place", () => {
+    const a = arena();
+    const p = a.malloc(64);
+    expect(() => a.realloc(p + 8, 40)).toThrow(/^realloc: pointer 0x[0-9a-f]+ is 8 bytes into a block of 64 bytes.*interior pointer/);
+    expect(() => a.realloc(p + 8, 4000)).toThrow(InvalidPointerError);
+    expect(a.stats().usedBlocks).toBe(1);
+    a.free(p);
+    a.check();
+  });
+
+  it("rejects reallocAligned with alignment 0 with a RangeError naming alignment", () => {
+    const a = arena();
+    const p = a.malloc(16);
+    expect(() => a.reallocAligned(p, 32, 0)).toThrow(new RangeError("reallocAligned: alignment must be a power of two (1 … 2^31), got 0"));
+    expect(a.usableSize(p)).toBe(16);
+    a.free(p);
+    a.check();
+  });
+
+  it("shows a pointer at or past 2^32 as it was given, not wrapped to 0x0", () => {
+    const a = arena();
+    expect(() => a.free(2 ** 32)).toThrow(/^free: pointer 4294967296 is outside the arena/);
+    expect(() => a.realloc(2 ** 32 + 64, 8)).toThrow(/^realloc: pointer 4294967360 is outside the arena/);
+    a.check();
+  });
+});
+
+describe("bad record arguments", () => {
+  it.each([Number.POSITIVE_INFINITY, 2 ** 40])("recordAlloc(%s) throws a RangeError naming size instead of looping forever", (size) => {
+    const a = arena();
+    expect(() => a.recordAlloc(size)).toThrow(RangeError);
+    expect(() => a.recordAlloc(size)).toThrow(/^recordAlloc: size must be/);
+    a.check();
+  });
+
+  it.each([-1, 1.5, 9, 99, "8", null])("rejects a record kind of %s with a RangeError naming kind, writing nothing", (kind) => {
+    const a = arena();
+    const r = a.recordAlloc(64);
+    expect(() => a.recordAlloc(64, kind as number)).toThrow(/^recordAlloc: kind must be an integer 0 … 8, got/);
+    expect(() => a.recordFreeKind(r, kind as number)).toThrow(/^recordFreeKind: kind must be an integer 0 … 8, got/);
+    a.recordFreeKind(r, 0);
+    expect(a.recordAlloc(64)).toBe(r); // the free list was left whole
+    a.check();
+  });
+
+  it("rejects a bad size or record in recordFree and recordFreeKind, and a record never handed out", () => {
+    const a = arena();
+    const r = a.recordAlloc(64);
+    expect(() => a.recordFree(r, -1)).toThrow(new RangeError("recordFree: size must be a non-negative integer, got -1"));
+    expect(() => a.recordFree(r, Number.NaN)).toThrow(/recordFree: size must be a non-negative integer, got NaN/);
+    expect(() => a.recordFree(r, "64" as unknown as number)).toThrow(new TypeError("recordFree: size must be a number, got string"));
+    expect(() => a.recordFreeKind(-64, 0)).toThrow(/^recordFreeKind: record -64 is not a record of this arena/);
+    expect(() => a.recordFreeKind("x" as unknown as number, 0)).toThrow(/^recordFreeKind: record "x" is not a record/);
+    expect(() => a.recordFree(SEGMENT_SIZE - 64, 64)).toThrow(/^recordFree: record \d+ is not a record of this arena/);
+    a.recordFree(r, 64);
+    expect(a.recordAlloc(64)).toBe(r);
+    expect(a.recordAlloc(64)).not.toBe(r);
+    a.check();
+  });
+
+  it("detects a record freed twice (with checks) and hands it out once", () => {
+    const a = arena();
+    const r = a.recordAlloc(64);
+    a.recordFree(r, 64);
+    expect(() => a.recordFree(r, 64)).toThrow(DoubleFreeError);
+    expect(() => a.recordFreeKind(r, 0)).toThrow(`recordFreeKind: record ${r} (kind 0) is already free: a double free`);
+    expect(a.recordAlloc(64)).toBe(r);
+    expect(a.recordAlloc(64)).not.toBe(r);
+    a.check();
+  });
+});
+
+describe("heapInit over a record in use", () => {
+  it("refuses a record holding a live heap, and the heap keeps working", () => {
+    const a = arena();
+    const h = a.heapNew(2);
+    const p = h.malloc(32);
+    expect(() => a.heapInit(h.record, a.tld, 1)).toThrow(
+      `heapInit: record ${h.record} holds a live heap of tld ${a.tld}; delete or destroy it first`,
+    );
+    expect(() => a.heapInit(a.heap.record, a.tld, 0)).toThrow(/holds a live heap/);
+    a.check();
+    const q = h.malloc(32);
+    a.free(p);
+    a.free(q);
+    a.check();
+    // Once deleted, the record may hold a heap again.
+    const record = h.record;
+    h.delete();
+    a.free(a.heapInit(record, a.tld, 2).malloc(16));
+    a.check();
+  });
+
+  it("refuses the tld's own record and a record of the arena's tld list", () => {
+    const a = arena();
+    const other = a.tldNew(a.defaultPool);
+    expect(() => a.heapInit(a.tld, a.tld, 1)).toThrow(`heapInit: record ${a.tld} overlaps tld ${a.tld}`);
+    expect(() => a.heapInit(other, a.tld, 1)).toThrow(`heapInit: record ${other} is a tld of the arena's own list (made by tldNew)`);
+    a.check();
+    a.free(a.heapNew(1, other).malloc(16));
+    a.check();
+  });
+});
+
+describe("bad thread ids, options and detached handles", () => {
+  it("rejects abandonThread of an id the arena never handed out", () => {
+    const a = arena();
+    expect(() => a.abandonThread(999)).toThrow(
+      new RangeError(`abandonThread: threadId 999 was never handed out by this arena (ids so far: 1 … ${a.threadId})`),
+    );
+    expect(() => a.abandonThread(2 ** 32)).toThrow(/threadId 4294967296 was never handed out/);
+    a.check();
+  });
+
+  it("rejects Arena.create options that are not an object with a TypeError naming options", () => {
+    expect(() => Arena.create(null as never)).toThrow(new TypeError("Arena.create: options must be an object, got null"));
+    expect(() => Arena.create(5 as never)).toThrow(/options must be an object, got number/);
+  });
+
+  it("a detached handle refuses to make pools and records or to abandon, and the arena stays whole", () => {
+    const a = arena();
+    const b = Arena.attach(a.buffer);
+    b.detach();
+    expect(() => b.poolNew()).toThrow("poolNew: this thread has detached from the arena");
+    expect(() => b.recordAlloc(64)).toThrow("recordAlloc: this thread has detached from the arena");
+    expect(() => b.abandonThread(a.threadId)).toThrow("abandonThread: this thread has detached from the arena");
+    expect(() => b.abandonTld(a.tld)).toThrow("abandonTld: this thread has detached from the arena");
+    expect(() => b.realloc(a.malloc(8), 64)).toThrow("realloc: this thread has detached from the arena");
+    a.free(a.malloc(16));
+    a.check();
+  });
+});
+
+describe("bad arguments of the size-class functions and the walks", () => {
+  it("binOf and binSize reject what is not a size or a bin, naming it", () => {
+    expect(binOf(8)).toBe(1);
+    expect(() => binOf(-1)).toThrow(new RangeError("binOf: size must be a non-negative integer, got -1"));
+    expect(() => binOf("8" as unknown as number)).toThrow(new TypeError("binOf: size must be a number, got string"));
+    expect(() => binOf(2 ** 32)).toThrow(/binOf: size must be below 2\^32/);
+    expect(binSize(1)).toBe(8);
+    expect(() => binSize(999)).toThrow(/^binSize: bin must be an integer 0 … \d+, got 999$/);
+    expect(() => binSize(1.5)).toThrow(RangeError);
+    expect(() => binSize("8" as unknown as number)).toThrow(/got "8"/);
+  });
+
+  it("the walks reject an arena that is not one with a TypeError naming arena", () => {
+    const v = { block() {} };
+    for (const bad of [null, undefined, 5, {}]) {
+      expect(() => visitHeap(bad as unknown as Arena, 16384, v)).toThrow(/^visitHeap: arena must be an Arena/);
+      expect(() => visitAbandonedPool(bad as unknown as Arena, 0, 0, v)).toThrow(/^visitAbandonedPool: arena must be an Arena/);
+      expect(() => visitTagWorldStopped(bad as unknown as Arena, 0, [], 0, v)).toThrow(/^visitTagWorldStopped: arena must be an Arena/);
+    }
+  });
+
+  it("visitHeap names the heap argument as it was given", () => {
+    const a = arena();
+    expect(() => visitHeap(a, "8" as unknown as number, { block() {} })).toThrow('visitHeap: heap "8" is not a heap record');
+    expect(() => visitHeap(a, null as unknown as number, { block() {} })).toThrow("visitHeap: heap null is not a heap record");
   });
 });

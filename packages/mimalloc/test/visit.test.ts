@@ -321,7 +321,7 @@ describe("visiting: bad input gets a clear error", () => {
   const v = { block() {} };
 
   it("names a bad heap, tag, pool, tld list or visitor", () => {
-    expect(() => visitHeap(a, 12345, v)).toThrow(/visitHeap: 12345 is not a heap record/);
+    expect(() => visitHeap(a, 12345, v)).toThrow(/visitHeap: heap 12345 is not a heap record/);
     expect(() => visitAbandonedPool(a, a.defaultPool, 16, v)).toThrow(/tag must be an integer 0–15, or -1/);
     expect(() => visitAbandonedPool(a, a.defaultPool, -2, v)).toThrow(RangeError);
     expect(() => visitAbandonedPool(a, 3, 0, v)).toThrow(/3 is not a pool record/);

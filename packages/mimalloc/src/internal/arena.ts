@@ -83,7 +83,7 @@ import {
   TLD_WORDS,
   TLD_XSTATE,
 } from "./layout/tld.ts";
-import { checkAlignment, checkSize, checkTag, HeapCorruptionError } from "./errors.ts";
+import { checkAlignment, checkSize, checkTag, DoubleFreeError, HeapCorruptionError } from "./errors.ts";
 import { heapAbsorb, heapCollect, heapDestroyPages, heapUnlink, mallocGeneric, mallocSmallCollect, pageRetire, pageUnfull } from "./page-queue.ts";
 import {
   abandonThread,
@@ -95,7 +95,7 @@ import {
   tryReclaim,
 } from "./abandon.ts";
 import { type ArenaStats, arenaStats, checkArena } from "./check.ts";
-import { freeGeneric, pageOfPointer, usableSizeOf } from "./free.ts";
+import { checkFreeable, freeGeneric, pageOfPointer, usableSizeOf } from "./free.ts";
 
 /** Options of `Arena.create`. */
 export interface ArenaOptions {
@@ -174,6 +174,9 @@ export class Arena {
 
   /** Create an arena in a new growable SharedArrayBuffer; the calling thread is attached to it. */
   static create(options: ArenaOptions = {}): Arena {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Arena.create: options must be an object, got ${options === null ? "null" : typeof options}`);
+    }
     const maxBytes = options.maxBytes ?? 2 ** 30;
     const initialBytes = options.initialBytes ?? 2 * SEGMENT_SIZE;
     checkSize("Arena.create", "maxBytes", maxBytes);
@@ -327,6 +330,11 @@ export class Arena {
     if (typeof threadId !== "number" || !Number.isInteger(threadId) || threadId <= 0) {
       throw new RangeError(`abandonThread: threadId must be a positive integer, got ${threadId}`);
     }
+    this.checkAttached("abandonThread");
+    const next = Atomics.load(this.u32, AH_XNEXT_THREAD_ID);
+    if (threadId >= next) {
+      throw new RangeError(`abandonThread: threadId ${threadId} was never handed out by this arena (ids so far: 1 … ${next - 1})`);
+    }
     if (threadId === this.threadId) throw new Error("abandonThread: a thread cannot abandon itself this way; call detach()");
     return abandonThread(this, threadId);
   }
@@ -336,6 +344,7 @@ export class Arena {
    * Precondition: the tld's owner runs no allocator code now or later.
    */
   abandonTld(tld: number): void {
+    this.checkAttached("abandonTld");
     checkTldRecord("abandonTld", this, tld);
     if (tld === this.tld) throw new Error("abandonTld: this is the thread's default tld; call detach()");
     for (const [record, heap] of this.heaps) {
@@ -421,8 +430,9 @@ export class Arena {
    */
   heapInit(record: number, tld: number, tag: number): Heap {
     checkTag("heapInit", tag);
-    checkRecord("heapInit", record, HEAP_RECORD_SIZE);
+    checkRecord("heapInit", "record", record, HEAP_RECORD_SIZE);
     this.checkOwnTld("heapInit", tld);
+    checkFreeHeapRecord(this, record, tld);
     const u32 = this.u32;
     const h = record >>> 2;
     u32.fill(0, h, h + HEAP_WORDS);
@@ -452,7 +462,7 @@ export class Arena {
    */
   heapAttach(record: number): Heap {
     this.checkAttached("heapAttach");
-    checkRecord("heapAttach", record, HEAP_RECORD_SIZE);
+    checkRecord("heapAttach", "record", record, HEAP_RECORD_SIZE);
     const u32 = this.u32;
     const h = record >>> 2;
     const tld = u32[h + HEAP_TLD]!;
@@ -528,14 +538,14 @@ export class Arena {
     let tld = Atomics.load(this.u32, AH_XALL_TLDS);
     while (tld !== 0) {
       if (Atomics.compareExchange(this.u32, (tld >>> 2) + TLD_XSTATE, TLD_STATE_FREE, TLD_STATE_LIVE) === TLD_STATE_FREE) {
-        this.tldInit(tld, pool, false);
+        this.tldFill(tld, pool, this.threadId, 0);
         return tld;
       }
       tld = this.u32[(tld >>> 2) + TLD_ALL_NEXT]!;
     }
     tld = this.recordAlloc(TLD_RECORD_SIZE, recordKindOf(TLD_RECORD_SIZE));
     if (tld === 0) throw new RangeError("tldNew: the arena's record area is exhausted");
-    this.tldInit(tld, pool, false);
+    this.tldFill(tld, pool, this.threadId, 0);
     let head = Atomics.load(this.u32, AH_XALL_TLDS);
     for (;;) {
       this.u32[(tld >>> 2) + TLD_ALL_NEXT] = head;
@@ -548,20 +558,19 @@ export class Arena {
 
   /**
    * Initialise a tld of this thread in a record (`TLD_RECORD_SIZE` bytes), bound to abandoned pool
-   * `pool`. CPython's `_mi_tld_init`. `embedded` records belong to the caller (`@ft/interp`'s thread
-   * states), which abandons them with `abandonTld` and frees them itself.
+   * `pool`. CPython's `_mi_tld_init`. The record belongs to the caller (`@ft/interp`'s thread
+   * states: EMBEDDED), which abandons it with `abandonTld` and frees it itself; tlds of the arena's
+   * own records come from `tldNew`.
    *
    * @throws RangeError for a bad record or pool; Error, with nothing written, when the record holds
    *   a live tld (any thread's; abandon it first) or is a tld of the arena's own list (`tldNew`).
    */
-  tldInit(tld: number, pool: number, embedded = true): void {
-    if (embedded) {
-      this.checkAttached("tldInit");
-      checkRecord("tldInit", tld, TLD_RECORD_SIZE);
-      checkPool("tldInit", this, pool);
-      checkCallerTldRecord("tldInit", this, tld);
-    }
-    this.tldFill(tld, pool, this.threadId, embedded ? TLD_FLAG_EMBEDDED_MASK : 0);
+  tldInit(tld: number, pool: number): void {
+    this.checkAttached("tldInit");
+    checkRecord("tldInit", "tld", tld, TLD_RECORD_SIZE);
+    checkPool("tldInit", this, pool);
+    checkCallerTldRecord("tldInit", this, tld);
+    this.tldFill(tld, pool, this.threadId, TLD_FLAG_EMBEDDED_MASK);
   }
 
   /**
@@ -586,7 +595,7 @@ export class Arena {
    */
   tldInitShared(tld: number, pool: number, ownerId = 0): number {
     this.checkAttached("tldInitShared");
-    checkRecord("tldInitShared", tld, TLD_RECORD_SIZE);
+    checkRecord("tldInitShared", "tld", tld, TLD_RECORD_SIZE);
     checkPool("tldInitShared", this, pool);
     checkCallerTldRecord("tldInitShared", this, tld);
     const u32 = this.u32;
@@ -647,6 +656,7 @@ export class Arena {
   }
 
   poolNew(): number {
+    this.checkAttached("poolNew");
     const pool = this.recordAlloc(POOL_RECORD_SIZE, recordKindOf(POOL_RECORD_SIZE));
     if (pool === 0) throw new RangeError("poolNew: the arena's record area is exhausted");
     this.u32.fill(0, pool >>> 2, (pool + POOL_RECORD_SIZE) >>> 2);
@@ -686,11 +696,14 @@ export class Arena {
    * section is straight-line code (no call, no loop), so a terminated holder leaves it consistent,
    * and `abandonThread` releases the lock of a dead holder.
    */
-  recordAlloc(size: number, kind = recordKindOf(size)): number {
+  recordAlloc(size: number, kind?: number): number {
+    this.checkAttached("recordAlloc");
     checkSize("recordAlloc", "size", size);
+    if (kind === undefined) kind = recordKindOf(size);
+    else checkRecordKind("recordAlloc", kind);
     const u32 = this.u32;
-    const bytes = kind === RECORD_KIND_HEAP ? HEAP_RECORD_SIZE : 1 << (kind + RECORD_MIN_SHIFT);
-    if (size > bytes) throw new RangeError(`recordAlloc: ${size} bytes do not fit record kind ${kind}`);
+    const bytes = recordBytes(kind);
+    if (size > bytes) throw new RangeError(`recordAlloc: size ${size} does not fit record kind ${kind} (${bytes} bytes)`);
     this.recordLock();
     const listIndex = (RECORD_FREE_LISTS >>> 2) + kind;
     let record = u32[listIndex]!;
@@ -708,17 +721,44 @@ export class Arena {
 
   /** Return a record of `size` bytes (as passed to `recordAlloc`) to its free list. */
   recordFree(record: number, size: number): void {
-    if (!Number.isInteger(record) || record < RECORD_AREA_START || record >= SEGMENT_SIZE || record % 64 !== 0) {
-      throw new RangeError(`recordFree: ${record} is not a record of this arena`);
-    }
-    this.recordFreeKind(record, recordKindOf(size));
+    checkSize("recordFree", "size", size);
+    this.recordPush("recordFree", record, recordKindOf(size, "recordFree"));
   }
 
   /** Return a record to the free list of its kind. */
   recordFreeKind(record: number, kind: number): void {
+    checkRecordKind("recordFreeKind", kind);
+    this.recordPush("recordFreeKind", record, kind);
+  }
+
+  /**
+   * Push `record` onto the free list of `kind`: a 64-aligned record the bump pointer has passed
+   * (one `recordAlloc` handed out). With checks, a record already on that list
+   * is refused (`DoubleFreeError`) before anything is written.
+   */
+  private recordPush(fn: string, record: unknown, kind: number): void {
     const u32 = this.u32;
+    if (
+      typeof record !== "number" ||
+      !Number.isInteger(record) ||
+      record < RECORD_AREA_START ||
+      record % 64 !== 0 ||
+      record >= Atomics.load(u32, AH_RECORD_BUMP)
+    ) {
+      throw new RangeError(`${fn}: record ${describeArg(record)} is not a record of this arena (of kind ${kind})`);
+    }
     this.recordLock();
     const listIndex = (RECORD_FREE_LISTS >>> 2) + kind;
+    // Read-only walk under the lock (a terminated holder leaves the list as it was).
+    if (this.checks) {
+      let steps = 0;
+      for (let x = u32[listIndex]!; x !== 0 && steps < SEGMENT_SIZE >>> 6; x = u32[x >>> 2]!, steps++) {
+        if (x === record) {
+          this.recordUnlock();
+          throw new DoubleFreeError(`${fn}: record ${record} (kind ${kind}) is already free: a double free`);
+        }
+      }
+    }
     u32[record >>> 2] = u32[listIndex]!;
     u32[listIndex] = record;
     this.recordUnlock();
@@ -740,16 +780,55 @@ export class Arena {
   }
 }
 
-/** Throws unless `record` could be a record of `size` bytes in the record area (4-aligned). */
-function checkRecord(fn: string, record: unknown, size: number): asserts record is number {
+/** Throws unless `record` (the argument `name`) could be a record of `size` bytes in the record area (4-aligned). */
+function checkRecord(fn: string, name: string, record: unknown, size: number): asserts record is number {
   if (typeof record !== "number" || !Number.isInteger(record) || record % 4 !== 0 || record < RECORD_AREA_START || record + size > SEGMENT_SIZE) {
-    throw new RangeError(`${fn}: ${String(record)} is not a record offset in the arena's record area`);
+    throw new RangeError(`${fn}: ${name} ${describeArg(record)} is not a record offset in the arena's record area`);
+  }
+}
+
+/** A bad argument for a message: strings quoted, other values as `String` writes them. */
+function describeArg(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+/** Throws unless `kind` is a record kind (0 … 7: 64 << kind bytes; RECORD_KIND_HEAP: a heap record). */
+function checkRecordKind(fn: string, kind: unknown): asserts kind is number {
+  if (typeof kind !== "number" || !Number.isInteger(kind) || kind < 0 || kind > RECORD_KIND_HEAP) {
+    throw new RangeError(`${fn}: kind must be an integer 0 … ${RECORD_KIND_HEAP}, got ${describeArg(kind)}`);
+  }
+}
+
+/** Bytes of a record of `kind`. */
+function recordBytes(kind: number): number {
+  return kind === RECORD_KIND_HEAP ? HEAP_RECORD_SIZE : 1 << (kind + RECORD_MIN_SHIFT);
+}
+
+/**
+ * Throws, before anything is written, unless `heapInit` may make a heap in `record`: it must not
+ * overlap `tld`, be a record of the arena's tld list, or hold a heap that a live tld still lists
+ * (re-initialising it would link it twice and orphan its pages).
+ */
+function checkFreeHeapRecord(a: Arena, record: number, tld: number): void {
+  if (record < tld + TLD_RECORD_SIZE && tld < record + HEAP_RECORD_SIZE) {
+    throw new Error(`heapInit: record ${record} overlaps tld ${tld}`);
+  }
+  if (isArenaTld(a, record)) throw new Error(`heapInit: record ${record} is a tld of the arena's own list (made by tldNew)`);
+  const owner = a.u32[(record >>> 2) + HEAP_TLD]!;
+  if (
+    owner % 4 === 0 &&
+    owner >= RECORD_AREA_START &&
+    owner + TLD_RECORD_SIZE <= SEGMENT_SIZE &&
+    Atomics.load(a.u32, (owner >>> 2) + TLD_XSTATE) === TLD_STATE_LIVE &&
+    tldListsHeap(a, owner, record)
+  ) {
+    throw new Error(`heapInit: record ${record} holds a live heap of tld ${owner}; delete or destroy it first`);
   }
 }
 
 /** Throws unless `tld` is an initialised tld record (live, abandoned or reusable). */
 function checkTldRecord(fn: string, a: Arena, tld: unknown): asserts tld is number {
-  checkRecord(fn, tld, TLD_RECORD_SIZE);
+  checkRecord(fn, "tld", tld, TLD_RECORD_SIZE);
   const state = Atomics.load(a.u32, (tld >>> 2) + TLD_XSTATE);
   if (state !== TLD_STATE_LIVE && state !== TLD_STATE_ABANDONED && state !== TLD_STATE_FREE) {
     throw new RangeError(`${fn}: ${tld} is not a tld record`);
@@ -823,10 +902,13 @@ function checkPool(fn: string, a: Arena, pool: unknown): asserts pool is number 
   }
 }
 
-export function recordKindOf(size: number): number {
+/** The smallest record kind that holds `size` bytes (a validated size). */
+export function recordKindOf(size: number, fn = "recordAlloc"): number {
+  if (size > 1 << (RECORD_KIND_HEAP - 1 + RECORD_MIN_SHIFT)) {
+    throw new RangeError(`${fn}: size must be at most 8 KiB (records are at most 8 KiB), got ${size}`);
+  }
   let kind = 0;
   while (1 << (kind + RECORD_MIN_SHIFT) < size) kind++;
-  if (kind >= RECORD_KIND_HEAP) throw new RangeError(`recordAlloc: records are at most 8 KiB, asked for ${size}`);
   return kind;
 }
 
@@ -902,7 +984,7 @@ export class Heap {
   }
 
   realloc(p: number, size: number): number {
-    return reallocBlock(this, p, size, 0);
+    return reallocBlock(this, p, size, 0, "realloc");
   }
 
   mallocAligned(size: number, alignment: number): number {
@@ -921,7 +1003,7 @@ export class Heap {
   }
 
   reallocAligned(p: number, size: number, alignment: number): number {
-    return reallocBlock(this, p, size, alignment);
+    return reallocBlock(this, p, size, alignment, "reallocAligned");
   }
 
   /** mimalloc's `mi_heap_collect`: take remote frees, free empty pages (all retired ones with `force`). */
@@ -973,12 +1055,17 @@ export class Heap {
 }
 
 
-function reallocBlock(heap: Heap, p: number, size: number, alignment: number): number {
-  const fn = alignment === 0 ? "realloc" : "reallocAligned";
+/**
+ * `realloc` (`alignment` 0) and `reallocAligned`. `p` is validated as `free` would validate it
+ * (and so refused, with nothing allocated, when `free` would refuse it) before anything moves.
+ */
+function reallocBlock(heap: Heap, p: number, size: number, alignment: number, fn: string): number {
   checkSize(fn, "size", size);
-  if (alignment !== 0) checkAlignment(fn, alignment);
+  if (fn === "reallocAligned") checkAlignment(fn, alignment);
   const a = heap.arena;
+  a.checkAttached(fn);
   if (p === 0) return alignment === 0 ? heap.malloc(size) : heap.mallocAligned(size, alignment);
+  checkFreeable(a, p, fn);
   const usable = usableSizeOf(a, p, fn);
   if (size <= usable && size >= usable >>> 1 && (alignment === 0 || p % alignment === 0)) return p;
   const q = alignment === 0 ? heap.malloc(size) : heap.mallocAligned(size, alignment);

@@ -39,7 +39,7 @@ export function pageOfPointer(a: Arena, p: number, fn: string): number {
   }
   if (p >= a.limit) a.refreshViews();
   if (p < 0 || p >= a.limit) {
-    throw new InvalidPointerError(`${fn}: pointer ${p < 0 ? p : hex(p)} is outside the arena (${a.limit} bytes)`);
+    throw new InvalidPointerError(`${fn}: pointer ${p < 0 || p > 0xffffffff ? p : hex(p)} is outside the arena (${a.limit} bytes)`);
   }
   if (p < SEGMENT_SIZE) throw new InvalidPointerError(`${fn}: pointer ${hex(p)} points into the arena header, not a block`);
   const u32 = a.u32;
@@ -87,11 +87,21 @@ export function usableSizeOf(a: Arena, p: number, fn = "usableSize"): number {
   return block + a.u32[(page >>> 2) + PAGE_BLOCK_SIZE]! - p;
 }
 
-/** Everything `Arena.free` does not do on its fast path. */
-export function freeGeneric(a: Arena, p: number): void {
-  if (p === 0) return;
-  a.checkAttached("free");
-  const page = pageOfPointer(a, p, "free");
+/**
+ * The block that `free(p)` would free, validated as `free` validates it: `p` is a block start (or
+ * points into a block of a page with aligned allocations), the block was handed out, and, when
+ * the arena runs with checks, it is not already free. Throws `InvalidPointerError` /
+ * `DoubleFreeError` naming `fn` otherwise. `realloc` calls it before it allocates anything.
+ */
+export function checkFreeable(a: Arena, p: number, fn: string): number {
+  const page = pageOfPointer(a, p, fn);
+  const block = freeableBlock(a, page, p, fn);
+  if (a.checks) checkNotFree(a, page, block, isLocalBlock(a, p), fn);
+  return block;
+}
+
+/** The block of `page` that `p` frees: its start, or the block `p` points into on an aligned page. */
+function freeableBlock(a: Arena, page: number, p: number, fn: string): number {
   const u32 = a.u32;
   const pi = page >>> 2;
   let block = p;
@@ -99,18 +109,33 @@ export function freeGeneric(a: Arena, p: number): void {
   if (start !== p) {
     if ((u32[pi + PAGE_FLAGS]! & PAGE_FLAG_HAS_ALIGNED_MASK) === 0) {
       throw new InvalidPointerError(
-        `free: pointer ${hex(p)} is ${p - start} bytes into a block of ${u32[pi + PAGE_BLOCK_SIZE]} bytes (block ${hex(start)}): an interior pointer`,
+        `${fn}: pointer ${hex(p)} is ${p - start} bytes into a block of ${u32[pi + PAGE_BLOCK_SIZE]} bytes (block ${hex(start)}): an interior pointer`,
       );
     }
     block = start;
   }
   const index = (block - u32[pi + PAGE_START]!) / u32[pi + PAGE_BLOCK_SIZE]!;
   if (index >= u32[pi + PAGE_CAPACITY]!) {
-    throw new InvalidPointerError(`free: pointer ${hex(p)} was never handed out (block ${index} of a page with ${u32[pi + PAGE_CAPACITY]} initialised)`);
+    throw new InvalidPointerError(`${fn}: pointer ${hex(p)} was never handed out (block ${index} of a page with ${u32[pi + PAGE_CAPACITY]} initialised)`);
   }
-  const segment = segmentOf(p);
-  const local = u32[(segment >>> 2) + SEG_XTHREAD_ID] === a.threadId && a.threadId !== 0;
-  if (a.checks) checkNotFree(a, page, block, local);
+  return block;
+}
+
+/** Whether the calling thread owns the segment of `p` (a free of it is local). */
+function isLocalBlock(a: Arena, p: number): boolean {
+  return a.u32[(segmentOf(p) >>> 2) + SEG_XTHREAD_ID] === a.threadId && a.threadId !== 0;
+}
+
+/** Everything `Arena.free` does not do on its fast path. */
+export function freeGeneric(a: Arena, p: number): void {
+  if (p === 0) return;
+  a.checkAttached("free");
+  const page = pageOfPointer(a, p, "free");
+  const block = freeableBlock(a, page, p, "free");
+  const u32 = a.u32;
+  const pi = page >>> 2;
+  const local = isLocalBlock(a, p);
+  if (a.checks) checkNotFree(a, page, block, local, "free");
   if (local) {
     u32[block >>> 2] = u32[pi + PAGE_LOCAL_FREE]!;
     u32[pi + PAGE_LOCAL_FREE] = block;
@@ -152,7 +177,7 @@ export function freeBlockMt(a: Arena, page: number, block: number): void {
  * With checks: throw `DoubleFreeError` if `block` is already free. The owner searches all three
  * lists; another thread only the thread-free list (the other two are the owner's to change).
  */
-function checkNotFree(a: Arena, page: number, block: number, local: boolean): void {
+function checkNotFree(a: Arena, page: number, block: number, local: boolean, fn: string): void {
   const u32 = a.u32;
   const pi = page >>> 2;
   const capacity = u32[pi + PAGE_CAPACITY]!;
@@ -166,6 +191,6 @@ function checkNotFree(a: Arena, page: number, block: number, local: boolean): vo
     inList((Atomics.load(u32, pi + PAGE_XTHREAD_FREE) & THREAD_FREE_PTR_MASK) >>> 0) ||
     ((local || abandoned) && (inList(u32[pi + PAGE_FREE]!) || inList(u32[pi + PAGE_LOCAL_FREE]!)))
   ) {
-    throw new DoubleFreeError(`free: block ${hex(block)} (${u32[pi + PAGE_BLOCK_SIZE]} bytes) is already free: a double free`);
+    throw new DoubleFreeError(`${fn}: block ${hex(block)} (${u32[pi + PAGE_BLOCK_SIZE]} bytes) is already free: a double free`);
   }
 }

@@ -61,7 +61,7 @@ import {
   THREAD_FREE_NOTIFY_MASK,
   THREAD_FREE_PTR_MASK,
 } from "./layout/page.ts";
-import { BIN_BLOCK_SIZE, BIN_COUNT, BIN_FULL, BIN_HUGE, DIRECT_BIN, DIRECT_WSIZE_MAX, DIRECT_WSIZE_MIN, binOf } from "./layout/size-class.ts";
+import { BIN_BLOCK_SIZE, BIN_COUNT, BIN_FULL, BIN_HUGE, DIRECT_BIN, DIRECT_WSIZE_MAX, DIRECT_WSIZE_MIN, binOfValidSize } from "./layout/size-class.ts";
 import {
   TLD_FLAG_SHARED_MASK,
   TLD_FLAGS,
@@ -154,7 +154,7 @@ export function mallocSmallCollect(a: Arena, heap: number, page: number, size: n
 /** Allocate a block of at least `size` bytes (validated) from `heap`. */
 function mallocSize(a: Arena, heap: number, size: number): number {
   if (size > LARGE_OBJ_SIZE_MAX) return hugeAlloc(a, heap, size, 0);
-  const bin = binOf(size);
+  const bin = binOfValidSize(size);
   const page = findFreePage(a, heap, bin);
   if (page === 0) return 0;
   const u32 = a.u32; // read after findFreePage: a new segment may have grown the buffer (new views)
@@ -175,7 +175,7 @@ function mallocAlignedGeneric(a: Arena, heap: number, size: number, alignment: n
   if (offset === 0 && alignment <= SLICE_SIZE) {
     const need = Math.max(size, alignment);
     if (need <= LARGE_OBJ_SIZE_MAX) {
-      for (let bin = binOf(need); bin < BIN_HUGE; bin++) {
+      for (let bin = binOfValidSize(need); bin < BIN_HUGE; bin++) {
         const blockSize = BIN_BLOCK_SIZE[bin]!;
         if (blockSize !== 0 && blockSize % alignment === 0) return mallocSize(a, heap, blockSize);
       }

@@ -215,6 +215,7 @@ export function visitAbandonedPool(
   visitor: HeapVisitor,
   options?: VisitOptions,
 ): boolean {
+  arenaArg("visitAbandonedPool", a);
   poolArg("visitAbandonedPool", a, pool, false);
   tagArg("visitAbandonedPool", tag);
   const blocks = blocksArg("visitAbandonedPool", visitor, options);
@@ -235,6 +236,7 @@ export function visitTagWorldStopped(
   visitor: HeapVisitor,
   options?: VisitOptions,
 ): boolean {
+  arenaArg("visitTagWorldStopped", a);
   tagArg("visitTagWorldStopped", tag);
   if (!Array.isArray(tlds)) throw new TypeError("visitTagWorldStopped: tlds must be an array of tld records");
   for (const tld of tlds) {
@@ -702,15 +704,26 @@ function isRecordOffset(x: unknown): x is number {
   );
 }
 
+/** Throws unless `a` is an arena handle (the walks read its views). */
+function arenaArg(fn: string, a: unknown): asserts a is Arena {
+  if (typeof a !== "object" || a === null || !((a as Partial<Arena>).u32 instanceof Uint32Array)) {
+    throw new TypeError(`${fn}: arena must be an Arena, got ${a === null ? "null" : typeof a}`);
+  }
+}
+
 function heapArg(a: Arena, heap: Heap | number): number {
-  const record = typeof heap === "number" ? heap : (heap as Heap | undefined)?.record;
+  arenaArg("visitHeap", a);
+  const record =
+    typeof heap === "object" && heap !== null && typeof (heap as Heap).record === "number" ? (heap as Heap).record : heap;
   if (!isRecordOffset(record) || record + HEAP_RECORD_SIZE > SEGMENT_SIZE) {
-    throw new RangeError(`visitHeap: ${String(record)} is not a heap record`);
+    throw new RangeError(
+      `visitHeap: heap ${typeof record === "string" ? JSON.stringify(record) : String(record)} is not a heap record`,
+    );
   }
   const u32 = a.u32;
   const h = record >>> 2;
   if (u32[h + HEAP_TAG]! >= TAG_COUNT || !isTld(a, u32[h + HEAP_TLD]!)) {
-    throw new RangeError(`visitHeap: ${hex(record)} is not a heap record`);
+    throw new RangeError(`visitHeap: heap ${hex(record)} is not a heap record`);
   }
   return record;
 }

@@ -11,6 +11,7 @@
  * Bin 0 is unused (mimalloc keeps it for size 0, which we serve from bin 1). `BIN_HUGE` holds
  * huge pages, `BIN_FULL` is the queue of full pages.
  */
+import { checkSize } from "../errors.ts";
 import { LARGE_OBJ_WSIZE_MAX, SMALL_WSIZE_MAX, WORD_SHIFT, WORD_SIZE } from "./constants.ts";
 
 /** Bin of a request of `wsize` words (wsize ≥ 0). */
@@ -50,13 +51,29 @@ export const DIRECT_BIN: Uint8Array = (() => {
   return bins;
 })();
 
-/** Bin of a request of `size` bytes. */
-export function binOf(size: number): number {
+/** Bin of a request of `size` bytes (a validated size: the allocator's slow paths). */
+export function binOfValidSize(size: number): number {
   return binOfWords((size + WORD_SIZE - 1) >>> WORD_SHIFT);
 }
 
-/** Block size in bytes that a request of `size` bytes gets (huge sizes: rounded to words). */
+/**
+ * Bin of a request of `size` bytes (`BIN_HUGE` above the large-object limit).
+ * @throws TypeError / RangeError naming `size` when it is not a non-negative integer below 2^32.
+ */
+export function binOf(size: number): number {
+  checkSize("binOf", "size", size);
+  if (size > 0xffffffff) throw new RangeError(`binOf: size must be below 2^32, got ${size}`);
+  return binOfValidSize(size);
+}
+
+/**
+ * Block size in bytes of the blocks of `bin` (0 for bin 0 and the huge and full queues).
+ * @throws RangeError naming `bin` when it is not an integer 0 … BIN_COUNT − 1.
+ */
 export function binSize(bin: number): number {
+  if (typeof bin !== "number" || !Number.isInteger(bin) || bin < 0 || bin >= BIN_COUNT) {
+    throw new RangeError(`binSize: bin must be an integer 0 … ${BIN_COUNT - 1}, got ${typeof bin === "string" ? JSON.stringify(bin) : String(bin)}`);
+  }
   return BIN_BLOCK_SIZE[bin]!;
 }
 
