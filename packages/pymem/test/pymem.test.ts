@@ -253,7 +253,7 @@ describe("object allocation by heap kind", () => {
   it("rejects a kind that is no object heap", () => {
     const { pymem, state } = setup();
     expect(() => pymem.objectMallocKind(HeapTag.MEM, 8)).toThrow(
-      new RangeError("objectMallocKind: objects go to OBJECT (1), GC (2) or GC_PRE (3), got 0"),
+      new RangeError("objectMallocKind: kind must be OBJECT (1), GC (2) or GC_PRE (3) (the heaps objects go to), got 0"),
     );
     expect(() => pymem.objectMallocKind(7 as HeapTag, 8)).toThrow(RangeError);
     expect(state.currentObjectHeap).toBe(HeapTag.OBJECT);

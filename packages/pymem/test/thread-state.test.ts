@@ -161,7 +161,7 @@ describe("MimallocThreadState", () => {
   it("rejects bad records and pools with errors naming them", () => {
     const { arena } = fresh();
     expect(() => MimallocThreadState.init(arena, 100, arena.defaultPool)).toThrow(
-      /record must be a 64-aligned arena offset, got 100/,
+      /record must be a 64-aligned offset in the arena.s record area, got 100/,
     );
     expect(() => MimallocThreadState.init(arena, -64, arena.defaultPool)).toThrow(RangeError);
     const record = arena.recordAlloc(MIMALLOC_STATE_SIZE);

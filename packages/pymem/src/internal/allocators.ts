@@ -15,7 +15,7 @@
  */
 import type { Arena } from "@ft/mimalloc";
 import type { Allocator } from "../api.ts";
-import type { Domain } from "./domain.ts";
+import { type Domain, describe } from "./domain.ts";
 import { NoThreadStateError } from "./errors.ts";
 import { currentThreadState } from "./thread-state.ts";
 
@@ -36,7 +36,7 @@ export class AllocatorRecord implements Allocator {
 /** Copy an allocator by value (its `ctx` is shared, as CPython copies the struct). */
 export function copyAllocator(fn: string, a: Allocator): AllocatorRecord {
   if (a === null || typeof a !== "object") {
-    throw new TypeError(`${fn}: the allocator must be an object { ctx, malloc, calloc, realloc, free }`);
+    throw new TypeError(`${fn}: the allocator must be an object { ctx, malloc, calloc, realloc, free }, got ${describe(a)}`);
   }
   for (const name of ["malloc", "calloc", "realloc", "free"] as const) {
     if (typeof a[name] !== "function") {

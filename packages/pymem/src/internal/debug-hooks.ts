@@ -34,7 +34,7 @@ import {
   PYMEM_DEADBYTE,
   PYMEM_FORBIDDENBYTE,
 } from "./debug-layout.ts";
-import type { Domain } from "./domain.ts";
+import { type Domain, describe } from "./domain.ts";
 import { FatalMemoryError, NO_THREAD_STATE_MESSAGE } from "./errors.ts";
 import { HeapTag } from "./heap-tags.ts";
 import { currentThreadState } from "./thread-state.ts";
@@ -100,7 +100,7 @@ export function debugRawCalloc(ctx: DebugContext, nelem: number, elsize: number)
 /** `_PyMem_DebugRawRealloc`, free-threaded variant (no erase-and-restore of the block's ends). */
 export function debugRawRealloc(ctx: DebugContext, p: number, size: number): number {
   if (p === 0) return debugAlloc(ctx, size, false, "_PyMem_DebugRawRealloc");
-  checkCount("_PyMem_DebugRawRealloc", "size", size);
+  checkSize("_PyMem_DebugRawRealloc", size);
   const original = checkAddress(ctx, "_PyMem_DebugRawRealloc", p);
   const q = p - DEBUG_HEADER_SIZE;
   if (size > MAX_DEBUG_SIZE) return 0;
@@ -183,7 +183,7 @@ export function isDebugMalloc(malloc: unknown): boolean {
 // ---------------------------------------------------------------------------------- internals
 
 function debugAlloc(ctx: DebugContext, size: number, zeroed: boolean, func: string): number {
-  checkCount(func, "size", size);
+  checkSize(func, size);
   if (size > MAX_DEBUG_SIZE) return 0; // CPython: NULL when size + extra would overflow
   const w = ctx.wrapped;
   const total = blockBytes(size, ctx.trailerBytes);
@@ -274,15 +274,13 @@ function checkThreadState(ctx: DebugContext, func: string): void {
 function checkAddress(ctx: DebugContext, func: string, p: number): number {
   const arena = ctx.host.arena;
   if (!(p >>> 0 === p && p >= DEBUG_HEADER_SIZE && p <= arena.limit)) {
+    if (typeof p !== "number") {
+      throw new TypeError(`${func}: pointer must be an integer byte offset, got ${describe(p)}`);
+    }
     arena.refreshViews();
     if (!(p >>> 0 === p && p >= DEBUG_HEADER_SIZE && p <= arena.limit)) {
-      ctx.host.fatal(
-        new FatalMemoryError(
-          func,
-          `invalid pointer ${formatPointer(p)}: not a debug block of the arena`,
-          null,
-        ),
-      );
+      const shown = p >>> 0 === p ? formatPointer(p) : String(p);
+      ctx.host.fatal(new FatalMemoryError(func, `invalid pointer ${shown}: not a debug block of the arena`, null));
     }
   }
   const size = readSize(arena.u8, arena.u32, p);
@@ -440,7 +438,15 @@ function readSerial(u8: Uint8Array, at: number): number {
 
 function checkCount(func: string, name: string, n: unknown): void {
   if ((n as number) >>> 0 === n) return; // a uint32: the common case
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+  if (typeof n !== "number") throw new TypeError(`${func}: ${name} must be a number, got ${describe(n)}`);
+  if (!Number.isInteger(n) || n < 0) {
     throw new RangeError(`${func}: ${name} must be a non-negative integer, got ${String(n)}`);
   }
+}
+
+/** A block size: as `checkCount`, and below 2^32 (as the default allocators, @ft/mimalloc's `malloc`). */
+function checkSize(func: string, size: unknown): void {
+  if ((size as number) >>> 0 === size) return; // a uint32: the common case
+  checkCount(func, "size", size);
+  throw new RangeError(`${func}: size must be below 2^32, got ${String(size)}`);
 }

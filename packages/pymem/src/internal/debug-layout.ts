@@ -24,7 +24,7 @@
  */
 import type { ApiId } from "../api.ts";
 import { assert } from "./assert.ts";
-import { HeapTag } from "./heap-tags.ts";
+import { checkHeapTag, HeapTag } from "./heap-tags.ts";
 
 /** log2 of SST, the size of the header words (CPython's `SIZEOF_SIZE_T` on 64-bit). */
 export const DEBUG_WORD_SHIFT = 3;
@@ -172,6 +172,12 @@ export function heapDebugOffset(
   preheaderSize: number,
   debugEnabled: boolean,
 ): number {
+  checkHeapTag(tag);
+  for (const [name, value] of [["obTypeOffset", obTypeOffset], ["preheaderSize", preheaderSize]] as const) {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+      throw new RangeError(`heapDebugOffset: ${name} must be a non-negative integer, got ${String(value)}`);
+    }
+  }
   if (tag === HeapTag.MEM) return 0;
   const base = obTypeOffset + (debugEnabled ? DEBUG_HEADER_SIZE : 0);
   return tag === HeapTag.GC_PRE ? base + preheaderSize : base;

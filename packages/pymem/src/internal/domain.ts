@@ -61,7 +61,7 @@ export function domainApiId(domain: Domain): ApiId {
 /** A short description of a bad argument for an error message: its type and its value. */
 export function describe(value: unknown): string {
   if (typeof value === "string") return `string ${JSON.stringify(value)}`;
-  if (value === null) return "null";
+  if (value === null || value === undefined) return String(value);
   if (typeof value === "object") return `object ${Object.prototype.toString.call(value)}`;
   if (typeof value === "function") return "function";
   return `${typeof value} ${String(value)}`;

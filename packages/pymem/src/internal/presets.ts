@@ -71,6 +71,9 @@ export function presetHasDebugHooks(preset: AllocatorPreset): boolean {
 export function allocatorPresetFromEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): AllocatorPreset | undefined {
+  if (typeof env !== "object" || env === null) {
+    throw new TypeError(`allocatorPresetFromEnv: env must be an object (process.env), got ${env === null ? "null" : typeof env}`);
+  }
   const value = env[FT_MALLOC_ENV];
   if (value === undefined || value === "") return undefined;
   try {

@@ -37,11 +37,11 @@ import {
   isDebugMalloc,
 } from "./debug-hooks.ts";
 import { DEBUG_HEADER_SIZE } from "./debug-layout.ts";
-import { checkDomain, DOMAIN_COUNT, Domain, domainApiId } from "./domain.ts";
+import { checkDomain, DOMAIN_COUNT, Domain, describe, domainApiId } from "./domain.ts";
 import type { FatalMemoryError } from "./errors.ts";
 import { HeapTag } from "./heap-tags.ts";
 import { type AllocatorPreset, parseAllocatorPreset, presetHasDebugHooks } from "./presets.ts";
-import { currentThreadState } from "./thread-state.ts";
+import { checkArena, currentThreadState } from "./thread-state.ts";
 import { Tracemalloc } from "./tracemalloc.ts";
 
 /** Create the calling thread's PyMem over its arena handle. */
@@ -83,6 +83,13 @@ export class PyMem implements DebugHost {
   private f64Limit = -1;
 
   constructor(arena: Arena, options: PyMemOptions = {}) {
+    checkArena("createPyMem", arena);
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`createPyMem: options must be an object, got ${describe(options)}`);
+    }
+    if (options.onFatal !== undefined && typeof options.onFatal !== "function") {
+      throw new TypeError(`createPyMem: options.onFatal must be a function, got ${describe(options.onFatal)}`);
+    }
     this.arena = arena;
     this.serialNumbers = options.serialNumbers === true;
     this.onFatal = options.onFatal;
@@ -377,5 +384,7 @@ export class PyMem implements DebugHost {
 }
 
 function badKind(fn: string, kind: unknown): never {
-  throw new RangeError(`${fn}: objects go to OBJECT (1), GC (2) or GC_PRE (3), got ${String(kind)}`);
+  throw new RangeError(
+    `${fn}: kind must be OBJECT (1), GC (2) or GC_PRE (3) (the heaps objects go to), got ${typeof kind === "number" ? kind : describe(kind)}`,
+  );
 }

@@ -7,9 +7,10 @@
  * state is a module variable, so each worker has its own: @ft/interp sets it when a thread state
  * attaches and clears it when it detaches. The MEM and OBJ domains allocate from it.
  */
-import type { Arena, Heap } from "@ft/mimalloc";
+import { type Arena, type Heap, SEGMENT_SIZE } from "@ft/mimalloc";
 import type { ObjectLayout } from "../api.ts";
 import { heapDebugOffset } from "./debug-layout.ts";
+import { describe } from "./domain.ts";
 import { checkHeapTag, HEAP_TAG_COUNT, HeapTag } from "./heap-tags.ts";
 import {
   HEAP_DEBUG_OFFSET,
@@ -127,7 +128,8 @@ export class MimallocThreadState {
    *   state is abandoned or not shared.
    */
   static attachShared(arena: Arena, record: number): MimallocThreadState {
-    checkStateRecord("attachShared", record);
+    checkArena("MimallocThreadState.attachShared", arena);
+    checkStateRecord("MimallocThreadState.attachShared", record);
     arena.ensureView(record + MIMALLOC_STATE_SIZE);
     const w = record >>> 2;
     const state = Atomics.load(arena.u32, w + MTS_XSTATE);
@@ -157,7 +159,9 @@ export class MimallocThreadState {
     layout: ObjectLayout,
     ownerId: number,
   ): MimallocThreadState {
-    checkStateRecord(fn, record);
+    checkArena(`MimallocThreadState.${fn}`, arena);
+    checkStateRecord(`MimallocThreadState.${fn}`, record);
+    checkObjectLayout(`MimallocThreadState.${fn}`, layout);
     arena.ensureView(record + MIMALLOC_STATE_SIZE);
     const w = record >>> 2;
     if (Atomics.load(arena.u32, w + MTS_XSTATE) === MTS_STATE_LIVE) {
@@ -169,7 +173,7 @@ export class MimallocThreadState {
     const tld = mimallocStateTld(record);
     // Both validate the record area and the pool.
     const owner = ownerId < 0 ? arena.threadId : arena.tldInitShared(tld, pool, ownerId);
-    if (ownerId < 0) arena.tldInit(tld, pool, true);
+    if (ownerId < 0) arena.tldInit(tld, pool);
     const heaps: Heap[] = [];
     for (let tag = 0; tag < HEAP_TAG_COUNT; tag++) {
       const heapRecord = mimallocStateHeap(record, tag as HeapTag);
@@ -201,7 +205,8 @@ export class MimallocThreadState {
    * @throws RangeError when `record` holds no state.
    */
   static abandon(arena: Arena, record: number): void {
-    checkStateRecord("abandon", record);
+    checkArena("MimallocThreadState.abandon", arena);
+    checkStateRecord("MimallocThreadState.abandon", record);
     arena.ensureView(record + MIMALLOC_STATE_SIZE);
     const xstate = (record >>> 2) + MTS_XSTATE;
     const seen = Atomics.compareExchange(arena.u32, xstate, MTS_STATE_LIVE, MTS_STATE_ABANDONED);
@@ -261,15 +266,58 @@ export class MimallocThreadState {
   }
 }
 
-/** Throws unless `record` could hold a state (a 64-aligned positive offset). */
+/**
+ * Throws unless `record` could hold a state: a 64-aligned positive offset whose state fits in the
+ * arena's record area (segment 0, where `recordAlloc` carves records).
+ */
 function checkStateRecord(fn: string, record: unknown): asserts record is number {
-  if (typeof record !== "number" || !Number.isInteger(record) || record <= 0 || record % MTS_ALIGN !== 0) {
-    throw new RangeError(`MimallocThreadState.${fn}: record must be a 64-aligned arena offset, got ${String(record)}`);
+  if (
+    typeof record !== "number" ||
+    !Number.isInteger(record) ||
+    record <= 0 ||
+    record % MTS_ALIGN !== 0 ||
+    record + MIMALLOC_STATE_SIZE > SEGMENT_SIZE
+  ) {
+    throw new RangeError(
+      `${fn}: record must be a 64-aligned offset in the arena's record area, got ${typeof record === "number" ? record : describe(record)}`,
+    );
   }
 }
 
-/** The state of the record at `record`: FREE (0), LIVE (1) or ABANDONED (2). */
+/** Throws unless `arena` is an arena handle (`Arena.create` / `Arena.attach`). */
+export function checkArena(fn: string, arena: unknown): asserts arena is Arena {
+  if (
+    typeof arena !== "object" ||
+    arena === null ||
+    !((arena as Partial<Arena>).u32 instanceof Uint32Array) ||
+    typeof (arena as Partial<Arena>).malloc !== "function"
+  ) {
+    throw new TypeError(`${fn}: arena must be an Arena (Arena.create or Arena.attach), got ${describe(arena)}`);
+  }
+}
+
+/** Throws unless `layout` gives `obTypeOffset` and `preheaderSize` as non-negative integers. */
+function checkObjectLayout(fn: string, layout: unknown): asserts layout is ObjectLayout {
+  if (typeof layout !== "object" || layout === null) {
+    throw new TypeError(`${fn}: layout must be an ObjectLayout object, got ${describe(layout)}`);
+  }
+  for (const name of ["obTypeOffset", "preheaderSize"] as const) {
+    const value = (layout as Partial<ObjectLayout>)[name];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+      throw new RangeError(
+        `${fn}: layout.${name} must be a non-negative integer, got ${typeof value === "number" ? value : describe(value)}`,
+      );
+    }
+  }
+}
+
+/**
+ * The state of the record at `record`: FREE (0), LIVE (1) or ABANDONED (2).
+ * @throws RangeError when `record` could not hold a state.
+ */
 export function mimallocStateOf(arena: Arena, record: number): number {
+  checkArena("mimallocStateOf", arena);
+  checkStateRecord("mimallocStateOf", record);
   arena.ensureView(record + MIMALLOC_STATE_SIZE);
   const state = Atomics.load(arena.u32, (record >>> 2) + MTS_XSTATE);
   return state === MTS_STATE_LIVE || state === MTS_STATE_ABANDONED ? state : MTS_STATE_FREE;
@@ -288,7 +336,7 @@ let current: MimallocThreadState | null = null;
  */
 export function setCurrentThreadState(state: MimallocThreadState | null): void {
   if (state !== null && !(state instanceof MimallocThreadState)) {
-    throw new TypeError("setCurrentThreadState: expected a MimallocThreadState or null");
+    throw new TypeError(`setCurrentThreadState: state must be a MimallocThreadState or null, got ${describe(state)}`);
   }
   if (state?.stale) {
     throw new Error(

@@ -16,7 +16,7 @@
 import type { Allocator } from "../api.ts";
 import { type AllocatorRecord, copyAllocator } from "./allocators.ts";
 import type { TracebackFrame } from "./debug-dump.ts";
-import { DOMAIN_COUNT, type Domain } from "./domain.ts";
+import { DOMAIN_COUNT, type Domain, describe } from "./domain.ts";
 import type { PyMem, TracebackSource } from "./pymem.ts";
 import { captureStack, type ParsedFrame, parseStack, type StackHolder } from "./traceback.ts";
 
@@ -188,6 +188,9 @@ export class Tracemalloc implements TracebackSource {
 
   /** `tracemalloc.get_object_traceback()` for a block pointer: its traceback, or `null` when not traced. */
   getTraceback(p: number): Traceback | null {
+    if (typeof p !== "number" || !Number.isInteger(p) || p < 0) {
+      throw new TypeError(`getTraceback: p must be a block pointer (a non-negative integer), got ${describe(p)}`);
+    }
     const record = this.traces.get(p);
     return record === undefined ? null : new Traceback(this.framesOf(record));
   }
@@ -326,9 +329,12 @@ export class Traceback {
    * `Traceback.format(limit, most_recent_first)`: `  File "name", line N` per frame. A positive
    * `limit` keeps the most recent frames, a negative one the oldest.
    */
-  format(limit?: number, mostRecentFirst = false): string[] {
+  format(limit?: number | null, mostRecentFirst = false): string[] {
+    if (limit !== undefined && limit !== null && (typeof limit !== "number" || !Number.isInteger(limit))) {
+      throw new TypeError(`Traceback.format: limit must be an integer or null, got ${describe(limit)}`);
+    }
     let frames = this.frames.slice();
-    if (limit !== undefined) frames = limit > 0 ? frames.slice(-limit) : frames.slice(0, limit);
+    if (limit !== undefined && limit !== null) frames = limit > 0 ? frames.slice(-limit) : frames.slice(0, limit);
     if (mostRecentFirst) frames.reverse();
     return frames.map((f) => `  File "${f.filename}", line ${f.lineno}`);
   }
@@ -401,6 +407,11 @@ export class Filter {
     readonly allFrames = false,
     readonly domain: number | null = null,
   ) {
+    if (typeof filenamePattern !== "string") {
+      throw new TypeError(`Filter: filenamePattern must be a string, got ${describe(filenamePattern)}`);
+    }
+    checkOptionalInteger("Filter", "lineno", lineno);
+    checkOptionalInteger("Filter", "domain", domain);
     this.pattern = fnmatchRegExp(filenamePattern);
   }
 
@@ -430,7 +441,11 @@ export class DomainFilter {
   constructor(
     readonly inclusive: boolean,
     readonly domain: number,
-  ) {}
+  ) {
+    if (typeof domain !== "number" || !Number.isInteger(domain)) {
+      throw new TypeError(`DomainFilter: domain must be an integer, got ${describe(domain)}`);
+    }
+  }
 
   /** @internal */
   match(trace: RawTrace): boolean {
@@ -459,6 +474,14 @@ export class Snapshot {
    * and at least one inclusive filter (when there is one).
    */
   filterTraces(filters: readonly (Filter | DomainFilter)[]): Snapshot {
+    if (!Array.isArray(filters)) {
+      throw new TypeError(`filterTraces: filters must be an array of Filter and DomainFilter, got ${describe(filters)}`);
+    }
+    filters.forEach((f, i) => {
+      if (!(f instanceof Filter) && !(f instanceof DomainFilter)) {
+        throw new TypeError(`filterTraces: filters[${i}] must be a Filter or a DomainFilter, got ${describe(f)}`);
+      }
+    });
     const include = filters.filter((f) => f.inclusive);
     const exclude = filters.filter((f) => !f.inclusive);
     const kept = this.raw.filter(
@@ -482,6 +505,9 @@ export class Snapshot {
    * either snapshot, biggest change first (by |size diff|, size, |count diff|, count, traceback).
    */
   compareTo(old: Snapshot, keyType: StatisticKey, cumulative = false): StatisticDiff[] {
+    if (!(old instanceof Snapshot)) {
+      throw new TypeError(`compareTo: old must be a Snapshot, got ${describe(old)}`);
+    }
     const newGroups = this.groupBy(keyType, cumulative);
     const oldGroups = old.groupBy(keyType, cumulative);
     const diffs: StatisticDiff[] = [];
@@ -510,7 +536,9 @@ export class Snapshot {
 
   private groupBy(keyType: StatisticKey, cumulative: boolean): Map<string, Statistic> {
     if (keyType !== "traceback" && keyType !== "filename" && keyType !== "lineno") {
-      throw new RangeError(`unknown key_type: ${JSON.stringify(keyType)}`);
+      throw new RangeError(
+        `unknown key_type: ${typeof keyType === "string" ? JSON.stringify(keyType) : describe(keyType)} (expected "filename", "lineno" or "traceback")`,
+      );
     }
     if (cumulative && keyType === "traceback") {
       throw new RangeError(`cumulative mode cannot be used with key type "traceback"`);
@@ -586,6 +614,9 @@ function compareTracebacks(a: Traceback, b: Traceback): number {
  * tracemalloc's `_format_size`: `"123 B"`, `"12.3 KiB"`, `"1234 KiB"`, … with a sign when asked.
  */
 export function formatSize(size: number, sign: boolean): string {
+  if (typeof size !== "number" || !Number.isFinite(size)) {
+    throw new TypeError(`formatSize: size must be a finite number, got ${describe(size)}`);
+  }
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   for (const unit of units) {
     if (Math.abs(size) < 100 && unit !== "B") return `${signed(size.toFixed(1), size, sign)} ${unit}`;
@@ -593,6 +624,13 @@ export function formatSize(size: number, sign: boolean): string {
     size /= 1024;
   }
   return `${size}`;
+}
+
+/** Throws unless `value` (the argument `name` of `fn`) is an integer or null. */
+function checkOptionalInteger(fn: string, name: string, value: unknown): void {
+  if (value !== null && (typeof value !== "number" || !Number.isInteger(value))) {
+    throw new TypeError(`${fn}: ${name} must be an integer or null, got ${describe(value)}`);
+  }
 }
 
 function signed(text: string, value: number, sign: boolean): string {
