@@ -1,7 +1,9 @@
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import {
+  attachThread,
   checkInterpreterId,
+  detachThread,
   type ExcInfo,
   ExecutionFailed,
   excinfoFromError,
@@ -9,7 +11,15 @@ import {
   InterpreterError,
   InterpreterNotFoundError,
   NotShareableError,
+  prepareThread,
+  Runtime,
+  reapThread,
+  registerRuntimeHooks,
+  ThreadState,
+  ThreadStateHandle,
+  transition,
 } from "../src/index.ts";
+import { newRuntime } from "./support/runtime.ts";
 
 const RUNTIME_ERROR: ExcInfo = {
   type: { name: "RuntimeError", qualname: "RuntimeError", module: "builtins" },
@@ -180,5 +190,163 @@ describe("interpreter ids", () => {
     );
     expect(() => checkInterpreterId(-1n)).toThrow(RangeError);
     expect(() => checkInterpreterId(2 ** 60)).toThrow(new RangeError("int too big to convert"));
+  });
+});
+
+describe("bad arguments of the runtime", () => {
+  /** The runtime still works: a pause begins and ends, a thread state is made and deleted. */
+  function stillWorks(rt: Runtime): void {
+    rt.stopTheWorld();
+    expect(rt.isWorldStopped(rt.getMain())).toBe(true);
+    rt.startTheWorld();
+    const ts = rt.newThreadState();
+    expect(rt.threadStateRecords()).toContain(ts.record); // HEAD_LOCK is free
+    rt.arena.check();
+  }
+
+  it("rejects an object that is not an Interpreter with a TypeError, holding no lock or pause afterwards", () => {
+    const { rt } = newRuntime();
+    const fake = { record: () => 64, id: 7 };
+    expect(() => rt.stopTheWorld(fake as never)).toThrow(
+      new TypeError("interpreter must be an Interpreter or an interpreter ID, got dict"),
+    );
+    expect(() => rt.newThreadState(fake as never)).toThrow(TypeError);
+    expect(() => rt.isWorldStopped(fake as never)).toThrow(TypeError);
+    expect(() => prepareThread(rt, fake as never)).toThrow(TypeError);
+    stillWorks(rt);
+  });
+
+  it("rejects an Interpreter of another runtime, and accepts one of the same runtime through another handle", () => {
+    const { rt: other } = newRuntime();
+    const foreign = other.create();
+    const { rt } = newRuntime(); // this thread's current state is now rt's
+    const before = rt.threadStateRecords().length;
+    expect(() => rt.newThreadState(foreign)).toThrow(`interpreter ${foreign.id} belongs to another runtime`);
+    expect(() => rt.stopTheWorld(foreign)).toThrow(InterpreterError);
+    expect(rt.threadStateRecords()).toHaveLength(before);
+    stillWorks(rt);
+    const sub = rt.create();
+    const again = Runtime.attach(rt.ref);
+    const ts = rt.newThreadState(again.interpreter(sub.id));
+    expect(rt.threadStateRecords(sub.record())).toContain(ts.record);
+    again.arena.detach();
+  });
+
+  it("newThreadState rejects a whence that is not a TstateWhence", () => {
+    const { rt } = newRuntime();
+    const before = rt.threadStateRecords().length;
+    expect(() => rt.newThreadState(undefined, 99 as never)).toThrow(
+      new RangeError("newThreadState: whence must be a TstateWhence (0 … 5), got 99"),
+    );
+    expect(() => rt.newThreadState(undefined, "capi" as never)).toThrow(
+      /whence must be a TstateWhence .* got str/,
+    );
+    expect(rt.threadStateRecords()).toHaveLength(before);
+  });
+
+  it("Runtime.create and Runtime.attach reject options that are not an object, an arena that is not one, writers that are not functions", () => {
+    const { rt } = newRuntime();
+    const current = rt.currentThreadState();
+    expect(() => Runtime.create(null as never)).toThrow(
+      new TypeError("Runtime.create: options must be an object, got NoneType"),
+    );
+    expect(() => Runtime.create({ arena: 5 as never })).toThrow(
+      new TypeError("Runtime.create: options.arena must be an Arena, got int"),
+    );
+    expect(() => Runtime.create({ stdout: "out" as never })).toThrow(
+      /options.stdout must be a function, got str/,
+    );
+    expect(() => Runtime.create({ host: 5 as never })).toThrow(/options.host must be an InterpreterHost/);
+    expect(() => Runtime.attach(rt.ref, null as never)).toThrow(
+      "Runtime.attach: options must be an object, got NoneType",
+    );
+    expect(rt.currentThreadState()).toBe(current); // nothing was made or swapped
+  });
+
+  it("reapThreadState rejects a bad record or id, and refuses the calling thread's own live state", () => {
+    const { rt } = newRuntime();
+    const ts = rt.currentThreadState()!;
+    for (const bad of [Number.NaN, -64, 1.5, "64", undefined, 2 ** 32]) {
+      expect(() => rt.reapThreadState(bad as number, ts.id)).toThrow(
+        /^reapThreadState: record must be a thread-state record offset, got/,
+      );
+    }
+    expect(() => rt.reapThreadState(ts.record, undefined as never)).toThrow(
+      new RangeError("reapThreadState: id must be a thread-state id (a positive integer), got undefined"),
+    );
+    expect(() => rt.reapThreadState(ts.record, ts.id)).toThrow(
+      /is bound to the calling thread .* which is alive/,
+    );
+    expect(ts.alive).toBe(true);
+    expect(ts.isCurrent).toBe(true);
+    ts.heap().malloc(16);
+    stillWorks(rt);
+  });
+
+  it("a finalized runtime refuses to make interpreters, thread states and queues, and to stop the world", () => {
+    const { rt } = newRuntime();
+    rt.finalize();
+    for (const [fn, call] of [
+      ["create", () => rt.create()],
+      ["newThreadState", () => rt.newThreadState()],
+      ["ensureThreadState", () => rt.ensureThreadState()],
+      ["createQueue", () => rt.createQueue()],
+      ["stopTheWorld", () => rt.stopTheWorld()],
+      ["stopTheWorldAll", () => rt.stopTheWorldAll()],
+    ] as const) {
+      expect(call).toThrow(new InterpreterError(`${fn}: the runtime was finalized`));
+    }
+    expect(rt.currentThreadState()).toBeNull();
+  });
+
+  it("ThreadStateHandle.swap rejects what is not a thread state and keeps the current one attached", () => {
+    const { rt } = newRuntime();
+    const ts = rt.currentThreadState()!;
+    expect(() => ThreadStateHandle.swap(undefined as never)).toThrow(
+      new TypeError("swap: next must be a ThreadStateHandle or null, got NoneType"),
+    );
+    expect(() => ThreadStateHandle.swap({ attach() {} } as never)).toThrow(/got dict/);
+    expect(rt.currentThreadState()).toBe(ts);
+    expect(ts.isCurrent).toBe(true);
+  });
+
+  it("stopTheWorld, Queue.put and Queue.get reject options that are not an object", () => {
+    const { rt } = newRuntime();
+    const q = rt.createQueue();
+    expect(() => rt.stopTheWorld(undefined, null as never)).toThrow(
+      new TypeError("stopTheWorld: options must be an object, got NoneType"),
+    );
+    expect(() => rt.stopTheWorldAll(5 as never)).toThrow(
+      "stopTheWorldAll: options must be an object, got int",
+    );
+    expect(() => q.put(1, null as never)).toThrow(
+      new TypeError("put: options must be an object, got NoneType"),
+    );
+    expect(() => q.get(null as never)).toThrow(new TypeError("get: options must be an object, got NoneType"));
+    expect(q.qsize()).toBe(0);
+    stillWorks(rt);
+  });
+
+  it("registerRuntimeHooks and the thread helpers reject what is not hooks, a runtime or thread data", () => {
+    const { rt } = newRuntime();
+    expect(() => registerRuntimeHooks(undefined as never)).toThrow(
+      new TypeError("registerRuntimeHooks: hooks must be an object of hook functions, got undefined"),
+    );
+    expect(() => prepareThread(null as never)).toThrow(
+      new TypeError("prepareThread: runtime must be a Runtime, got NoneType"),
+    );
+    expect(() => detachThread({} as never)).toThrow("detachThread: runtime must be a Runtime, got dict");
+    expect(() => reapThread(rt, { slot: 5 } as never)).toThrow(
+      /^reapThread: data must be the ThreadData prepareThread made/,
+    );
+    expect(() => attachThread(undefined as never)).toThrow(/^attachThread: data must be the ThreadData/);
+    expect(rt.currentThreadState()?.isCurrent).toBe(true);
+    stillWorks(rt);
+  });
+
+  it("names an unknown thread-state event as it was given", () => {
+    expect(() => transition(ThreadState.DETACHED, Number.NaN as never)).toThrow(
+      "unknown thread-state event NaN: expected attach, detach, suspend, park, resume or shutdown",
+    );
   });
 });

@@ -2,6 +2,7 @@
 // finalizing thread; a terminated (or exited) worker is cleaned up from another thread and its
 // heaps end in its interpreter's pool with their blocks intact; blocks of interpreter A's exited
 // threads are never reclaimed by interpreter B's threads.
+import { Arena } from "@ft/mimalloc";
 import { describe, expect, it } from "vitest";
 import { type Interpreter, type Runtime, ThreadState } from "../src/index.ts";
 import { newRuntime } from "./support/runtime.ts";
@@ -146,11 +147,13 @@ describe("dead workers", () => {
   it("undoes a pause whose requester died and releases HEAD_LOCK a dead thread held", () => {
     const { rt } = newRuntime();
     const ts = rt.newThreadState(rt.create());
-    // Pretend thread 999 holds HEAD_LOCK and a pause.
+    // A thread of the arena that is gone; pretend it held HEAD_LOCK and a pause.
+    const gone = Arena.attach(rt.arena.buffer);
+    gone.detach();
     const rtWords = rt.i32;
     const head = (rt.record >> 2) + 2;
-    Atomics.store(rtWords, head, 999);
-    const report = rt.cleanupThread(999);
+    Atomics.store(rtWords, head, gone.threadId);
+    const report = rt.cleanupThread(gone.threadId);
     expect(report.releasedLocks).toBe(true);
     expect(Atomics.load(rtWords, head)).toBe(0);
     expect(ts.state).toBe(ThreadState.DETACHED);

@@ -67,6 +67,9 @@ const registered: RuntimeHooks[] = [];
  * @throws TypeError when a member is present but not a function.
  */
 export function registerRuntimeHooks(hooks: RuntimeHooks): () => void {
+  if (typeof hooks !== "object" || hooks === null) {
+    throw new TypeError(`registerRuntimeHooks: hooks must be an object of hook functions, got ${hooks === null ? "null" : typeof hooks}`);
+  }
   for (const key of ["initInterpreter", "finiInterpreter", "bindThreadState", "clearThreadState"] as const) {
     const fn = hooks[key];
     if (fn !== undefined && typeof fn !== "function") {

@@ -11,6 +11,7 @@
  * same interpreter (gh-112723); finalization and cleanup get one by switching to a temporary state
  * of that interpreter on the calling thread, as CPython's `_PyXI_EndInterpreter` does.
  */
+import { SEGMENT_SIZE } from "@ft/mimalloc";
 import { InterpreterError, ThreadStateError } from "./errors.ts";
 import { releaseGilOf, dropGil } from "./gil.ts";
 import { runInterpreterHooks, runThreadStateHooks } from "./hooks.ts";
@@ -407,11 +408,29 @@ export function cleanupThread(rt: Runtime, threadId: number): CleanupReport {
 
 /** `Runtime.reapThreadState(record, id)`. */
 export function reapThreadState(rt: Runtime, record: number, id: number): boolean {
+  if (
+    typeof record !== "number" ||
+    !Number.isInteger(record) ||
+    record <= 0 ||
+    (record & 63) !== 0 ||
+    record + TSTATE_SIZE > SEGMENT_SIZE
+  ) {
+    throw new RangeError(`reapThreadState: record must be a thread-state record offset, got ${String(record)}`);
+  }
+  if (typeof id !== "number" || !Number.isInteger(id) || id <= 0 || id > 0xffff_ffff) {
+    throw new RangeError(`reapThreadState: id must be a thread-state id (a positive integer), got ${String(id)}`);
+  }
   const i32 = rt.i32;
   rt.headLock();
   let interp = 0;
   try {
-    if (tstateId(i32, record) !== id || id === 0) return false;
+    if (tstateId(i32, record) !== id) return false;
+    if (tstateThreadId(i32, record) === rt.threadId) {
+      throw new ThreadStateError(
+        `reapThreadState: thread state ${id} is bound to the calling thread (${rt.threadId}), which is alive; ` +
+          "clear and delete it instead",
+      );
+    }
     interp = tstateInterp(i32, record);
     Atomics.exchange(i32, tstateStateIndex(record), SHUTTING_DOWN);
     releaseDeadHolderGilLockHeld(rt, interp, record);

@@ -170,6 +170,7 @@ export class Queue {
    * @throws NotShareableError (nothing is added); QueueFull when full and not blocking or timed out.
    */
   put(obj: unknown, options: PutOptions = {}): void {
+    checkQueueOptions("put", options);
     const rt = this.rt;
     const op =
       options.unbounditems === undefined
@@ -234,6 +235,7 @@ export class Queue {
    * @throws QueueEmpty when empty and not blocking or timed out.
    */
   get(options: GetOptions = {}): unknown {
+    checkQueueOptions("get", options);
     const rt = this.rt;
     const i32 = rt.i32;
     const block = options.block ?? true;
@@ -332,6 +334,12 @@ export class Queue {
     ) {
       throw new QueueNotFoundError(`queue ${this.id} not found`);
     }
+  }
+}
+
+function checkQueueOptions(fn: string, options: unknown): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${fn}: options must be an object, got ${pyTypeName(options)}`);
   }
 }
 

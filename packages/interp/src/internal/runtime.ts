@@ -7,14 +7,14 @@
  * interpreter's thread list.
  */
 import { Arena, SEGMENT_SIZE } from "@ft/mimalloc";
-import { InterpreterError, ThreadStateError } from "./errors.ts";
+import { InterpreterError, pyTypeName, ThreadStateError } from "./errors.ts";
 import { type InterpreterHookArgs, runInterpreterHooks } from "./hooks.ts";
 import type { InterpreterHost, OutputWriter } from "./host.ts";
 import {
   createInterpreter,
   getCurrentInterpreter,
   getMainInterpreter,
-  type Interpreter,
+  Interpreter,
   interpreterById,
   listAllInterpreters,
 } from "./interpreters.ts";
@@ -178,6 +178,7 @@ export class Runtime {
    * is detached first.
    */
   static create(options: RuntimeOptions = {}): Runtime {
+    checkRuntimeOptions("Runtime.create", options);
     const mode = options.mode ?? "free-threaded";
     if (mode !== "free-threaded" && mode !== "gil") {
       throw new TypeError(
@@ -214,8 +215,9 @@ export class Runtime {
     options: Omit<RuntimeOptions, "mode" | "maxBytes" | "checks"> = {},
   ): Runtime {
     if (typeof ref !== "object" || ref === null || !(ref.buffer instanceof SharedArrayBuffer)) {
-      throw new TypeError("Runtime.attach: ref must be a runtime's `ref` ({ buffer, runtime })");
+      throw new TypeError(`Runtime.attach: ref must be a runtime's \`ref\` ({ buffer, runtime }), got ${pyTypeName(ref)}`);
     }
+    checkRuntimeOptions("Runtime.attach", options);
     if (options.arena !== undefined && options.arena.buffer !== ref.buffer) {
       throw new TypeError("Runtime.attach: options.arena is not attached to ref.buffer");
     }
@@ -250,6 +252,11 @@ export class Runtime {
   /** Whether `finalize()` has run. */
   get finalized(): boolean {
     return Atomics.load(this.i32, field(this.record, RT_XSTATUS)) === RUNTIME_FINALIZED;
+  }
+
+  /** Throws InterpreterError naming `fn` once `finalize()` has run: nothing may be made or stopped. */
+  private checkNotFinalized(fn: string): void {
+    if (this.finalized) throw new InterpreterError(`${fn}: the runtime was finalized`);
   }
 
   // ------------------------------------------------------------------------------ HEAD_LOCK
@@ -427,8 +434,14 @@ export class Runtime {
     interpreter?: Interpreter | number,
     whence: TstateWhence = TstateWhence.CAPI,
   ): ThreadStateHandle {
+    this.checkNotFinalized("newThreadState");
     const interp =
       interpreter === undefined ? this.mainInterpreterRecord : this.resolveInterpreter(interpreter);
+    if (typeof whence !== "number" || !TSTATE_WHENCES.includes(whence)) {
+      throw new RangeError(
+        `newThreadState: whence must be a TstateWhence (0 … ${TSTATE_WHENCES.length - 1}), got ${typeof whence === "number" ? whence : pyTypeName(whence)}`,
+      );
+    }
     return this.newThreadStateFor(interp, whence, false);
   }
 
@@ -493,6 +506,7 @@ export class Runtime {
    * interpreter, attached, else a new one made, bound and attached.
    */
   ensureThreadState(interpreter?: Interpreter | number): ThreadStateHandle {
+    this.checkNotFinalized("ensureThreadState");
     const interp =
       interpreter === undefined ? this.mainInterpreterRecord : this.resolveInterpreter(interpreter);
     const cur = this.currentThreadState();
@@ -525,6 +539,8 @@ export class Runtime {
    * @throws StopTheWorldError naming the threads that did not stop within the timeout (the pause is undone).
    */
   stopTheWorld(interpreter?: Interpreter | number, options: { timeoutMs?: number } = {}): void {
+    checkOptionsObject("stopTheWorld", options);
+    this.checkNotFinalized("stopTheWorld");
     stopTheWorld(
       this,
       this.scopeOf(interpreter),
@@ -539,6 +555,8 @@ export class Runtime {
 
   /** Stop every thread of every interpreter but the caller (CPython's `_PyEval_StopTheWorldAll`). */
   stopTheWorldAll(options: { timeoutMs?: number } = {}): void {
+    checkOptionsObject("stopTheWorldAll", options);
+    this.checkNotFinalized("stopTheWorldAll");
     stopTheWorld(this, 0, checkTimeout("timeoutMs", options.timeoutMs ?? this.stopTimeoutMs));
   }
 
@@ -594,6 +612,7 @@ export class Runtime {
 
   /** A new, idle interpreter (CPython's `interpreters.create()`), with its own abandoned pool. */
   create(): Interpreter {
+    this.checkNotFinalized("create");
     return createInterpreter(this);
   }
 
@@ -624,6 +643,7 @@ export class Runtime {
 
   /** A new cross-interpreter queue of shareable values (`interpreters.create_queue()`). */
   createQueue(maxsize = 0, options: QueueOptions = {}): Queue {
+    this.checkNotFinalized("createQueue");
     return createQueue(this, maxsize, options);
   }
 
@@ -632,10 +652,50 @@ export class Runtime {
     return queueById(this, id);
   }
 
-  /** @internal The interpreter record an `Interpreter` or id names. */
+  /**
+   * @internal The interpreter record an `Interpreter` or id names.
+   * @throws TypeError for an object that is not an `Interpreter`; InterpreterError for an
+   *   `Interpreter` of another runtime; as `interpreter(id)` for a bad id.
+   */
   resolveInterpreter(interpreter: Interpreter | number): number {
-    if (typeof interpreter === "object" && interpreter !== null) return interpreter.record();
+    if (typeof interpreter === "object" && interpreter !== null) {
+      if (!(interpreter instanceof Interpreter)) {
+        throw new TypeError(`interpreter must be an Interpreter or an interpreter ID, got ${pyTypeName(interpreter)}`);
+      }
+      const owner = interpreter.runtime;
+      if (owner === this) return interpreter.record();
+      if (owner.arena.buffer !== this.arena.buffer || owner.record !== this.record) {
+        throw new InterpreterError(`interpreter ${interpreter.id} belongs to another runtime`);
+      }
+      return this.interpreter(interpreter.id).record(); // the same runtime through another handle
+    }
     return this.interpreter(interpreter).record();
+  }
+}
+
+const TSTATE_WHENCES: readonly number[] = Object.values(TstateWhence);
+
+/** Throws a TypeError naming `fn`'s `options` unless it is an object. */
+function checkOptionsObject(fn: string, options: unknown): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${fn}: options must be an object, got ${pyTypeName(options)}`);
+  }
+}
+
+/** Throws unless `options` is an options object whose arena, host and writers are what they say. */
+function checkRuntimeOptions(fn: string, options: unknown): asserts options is RuntimeOptions {
+  checkOptionsObject(fn, options);
+  const o = options as RuntimeOptions;
+  if (o.arena !== undefined && !(o.arena instanceof Arena)) {
+    throw new TypeError(`${fn}: options.arena must be an Arena, got ${pyTypeName(o.arena)}`);
+  }
+  if (o.host !== undefined && (typeof o.host !== "object" || o.host === null)) {
+    throw new TypeError(`${fn}: options.host must be an InterpreterHost, got ${pyTypeName(o.host)}`);
+  }
+  for (const name of ["stdout", "stderr"] as const) {
+    if (o[name] !== undefined && typeof o[name] !== "function") {
+      throw new TypeError(`${fn}: options.${name} must be a function, got ${pyTypeName(o[name])}`);
+    }
   }
 }
 

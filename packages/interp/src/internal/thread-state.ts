@@ -135,7 +135,7 @@ export function transition(from: ThreadState, event: ThreadStateEvent): ThreadSt
 function ruleOf(event: ThreadStateEvent): ThreadStateRule {
   if (!Object.hasOwn(THREAD_STATE_RULES, event)) {
     throw new TypeError(
-      `unknown thread-state event ${JSON.stringify(event)}: expected attach, detach, suspend, park, resume or shutdown`,
+      `unknown thread-state event ${typeof event === "string" ? JSON.stringify(event) : String(event)}: expected attach, detach, suspend, park, resume or shutdown`,
     );
   }
   return THREAD_STATE_RULES[event];

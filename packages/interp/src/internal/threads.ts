@@ -7,6 +7,7 @@
  * thread id the child wrote into the data names everything to clean up.
  */
 import type { Interpreter } from "./interpreters.ts";
+import { pyTypeName } from "./errors.ts";
 import type { CleanupReport } from "./lifecycle.ts";
 import { Runtime, type RuntimeRef } from "./runtime.ts";
 import type { ThreadStateHandle } from "./tstate.ts";
@@ -26,6 +27,7 @@ export interface ThreadData {
 
 /** In the parent: make a thread state for a new thread, in `interpreter` (by default the caller's). */
 export function prepareThread(runtime: Runtime, interpreter?: Interpreter | number): ThreadData {
+  checkRuntime("prepareThread", runtime);
   const cur = runtime.currentThreadState();
   const interp =
     interpreter !== undefined
@@ -49,6 +51,7 @@ export function attachThread(
   data: ThreadData,
   options?: Parameters<typeof Runtime.attach>[1],
 ): AttachedThread {
+  checkThreadData("attachThread", data);
   const runtime = Runtime.attach(data.ref, options);
   Atomics.store(new Int32Array(data.slot), 0, runtime.threadId);
   const threadState = runtime.threadState(data.tstate);
@@ -62,6 +65,7 @@ export function attachThread(
 
 /** In the thread, last: clear and delete its thread states and detach from the arena. */
 export function detachThread(runtime: Runtime): void {
+  checkRuntime("detachThread", runtime);
   const cur = runtime.currentThreadState();
   if (cur !== null) {
     cur.clear();
@@ -81,9 +85,36 @@ export function detachThread(runtime: Runtime): void {
  * when it cleaned up itself.
  */
 export function reapThread(runtime: Runtime, data: ThreadData): CleanupReport {
+  checkRuntime("reapThread", runtime);
+  checkThreadData("reapThread", data);
   const threadId = Atomics.load(new Int32Array(data.slot), 0);
   const report: CleanupReport =
     threadId !== 0 ? runtime.cleanupThread(threadId) : { threadStates: 0, tlds: 0, releasedLocks: false };
   const reaped = runtime.reapThreadState(data.tstate, data.tstateId);
   return reaped ? { ...report, threadStates: report.threadStates + 1 } : report;
+}
+
+function checkRuntime(fn: string, runtime: unknown): asserts runtime is Runtime {
+  if (!(runtime instanceof Runtime)) {
+    throw new TypeError(`${fn}: runtime must be a Runtime, got ${pyTypeName(runtime)}`);
+  }
+}
+
+/** Throws unless `data` has the shape `prepareThread` gives (it may have crossed a worker boundary). */
+function checkThreadData(fn: string, data: unknown): asserts data is ThreadData {
+  const d = data as Partial<ThreadData> | null;
+  if (
+    typeof d !== "object" ||
+    d === null ||
+    typeof d.ref !== "object" ||
+    d.ref === null ||
+    typeof d.tstate !== "number" ||
+    typeof d.tstateId !== "number" ||
+    !(d.slot instanceof SharedArrayBuffer) ||
+    d.slot.byteLength < 4
+  ) {
+    throw new TypeError(
+      `${fn}: data must be the ThreadData prepareThread made ({ ref, tstate, tstateId, slot }), got ${pyTypeName(data)}`,
+    );
+  }
 }

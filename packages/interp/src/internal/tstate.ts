@@ -8,7 +8,7 @@
  * every worker has its own module instance, so it is thread-local by construction.
  */
 import { HeapTag } from "@ft/pymem";
-import { ThreadStateError } from "./errors.ts";
+import { pyTypeName, ThreadStateError } from "./errors.ts";
 import { runThreadStateHooks, type ThreadStateHookArgs } from "./hooks.ts";
 import { gilMimallocOf, MimallocThreadState, setCurrentMimallocState } from "./mimalloc-state.ts";
 import { clearThreadState, deleteThreadState } from "./lifecycle.ts";
@@ -239,6 +239,9 @@ export class ThreadStateHandle {
    * current one, if any, then attach `next` (or nothing). Returns the state that was current.
    */
   static swap(next: ThreadStateHandle | null): ThreadStateHandle | null {
+    if (next !== null && !(next instanceof ThreadStateHandle)) {
+      throw new TypeError(`swap: next must be a ThreadStateHandle or null, got ${pyTypeName(next)}`);
+    }
     const previous = current;
     if (previous !== null) previous.detach();
     if (next !== null) {
