@@ -2,19 +2,28 @@
 // formatFixed, classes' __mro__ (a class is a cycle, as CPython's) and types' repr behaviours.
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  abandonStandaloneThread,
+  attachStandaloneSpace,
   collect,
   createStandaloneSpace,
   DEBUG_COLLECTABLE,
   DEBUG_STATS,
   DEFAULT_THRESHOLD0,
   formatFixed,
+  freeze,
+  type GcReason,
   gcControl,
+  getFreezeCount,
   getObjects,
+  ObjectError,
   type ObjectSpace,
+  objectSpaceFor,
+  pymemAllocator,
   registerTypeBehaviour,
   registerWeakrefCallback,
   tpMro,
   validateObjects,
+  visitObjects,
   withWorldStopped,
 } from "../src/index.ts";
 
@@ -118,7 +127,7 @@ describe("gcControl", () => {
     // stats and counts
     expect(c.stats(1)).toEqual({ collections: 1, collected: 1, uncollectable: 0 });
     expect(c.stats(2)).toEqual({ collections: 0, collected: 0, uncollectable: 0 });
-    expect(() => c.stats(3)).toThrow(new RangeError("invalid generation"));
+    expect(() => c.stats(3)).toThrow(new RangeError("invalid generation 3 (stats: expected 0, 1 or 2)"));
     expect([c.youngCount, c.old0Count, c.old1Count]).toEqual([0, 0, 1]); // collecting 1 counts in old[1]
     collect(s, 0);
     expect(c.old0Count).toBe(1);
@@ -294,5 +303,171 @@ describe("repr behaviours (__repr__)", () => {
     expect(reports).toEqual(["Exception ignored in: <object repr() failed>"]);
     s.decref(Bad);
     collect(s);
+  });
+});
+
+describe("bad arguments", () => {
+  /** The space still works: a cycle is collected and the objects validate. */
+  function stillWorks(s: ObjectSpace): void {
+    const a = s.newList();
+    const b = s.newList([a]);
+    s.listAppend(a, b);
+    s.decref(a);
+    s.decref(b);
+    expect(collect(s)).toBeGreaterThanOrEqual(2);
+    expect(validateObjects(s)).toEqual([]);
+    s.arena.check();
+  }
+
+  it("newInstance refuses what is not a class, and the heap stays consistent", () => {
+    const s = space();
+    const list = s.newList();
+    for (const bad of [-1, 1.5, 12345 * 8, 0, list, s.types.list, "8", null]) {
+      expect(() => s.newInstance(bad as number)).toThrow(ObjectError);
+      expect(() => s.newInstance(bad as number)).toThrow(
+        /^TypeError: newInstance: cls must be a class \(newClass\), got /,
+      );
+    }
+    s.decref(list);
+    const A = s.newClass("A");
+    s.decref(s.newInstance(A));
+    stillWorks(s);
+  });
+
+  it("newClass checks its name, slots and base; newStr, newTuple and newList their values", () => {
+    const s = space();
+    expect(() => s.newClass(undefined as never)).toThrow(
+      "TypeError: newClass: name must be a non-empty string, got undefined",
+    );
+    expect(() => s.newClass(5 as never)).toThrow(/name must be a non-empty string, got number 5/);
+    expect(() => s.newClass("B", null as never)).toThrow(/options must be an object, got null/);
+    expect(() => s.newClass("B", { slots: -1 })).toThrow(
+      /options.slots must be a non-negative integer, got number -1/,
+    );
+    expect(() => s.newClass("B", { base: 12345 * 8 })).toThrow(
+      /options.base must be a type object, got number 98760/,
+    );
+    expect(() => s.newStr(8 as never)).toThrow("TypeError: newStr: value must be a string, got number 8");
+    expect(() => s.newTuple("8" as never)).toThrow(
+      'TypeError: newTuple: items must be an array of objects, got string "8"',
+    );
+    expect(() => s.newList(5 as never)).toThrow(
+      "TypeError: newList: items must be an array of objects, got number 5",
+    );
+    expect(() => s.dictSetStr(s.newDict(), 5 as never, 0)).toThrow(
+      /dictSetStr: name must be a string, got number 5/,
+    );
+    expect(() => s.newWeakref(s.newInstance(s.newClass("W")), -1)).toThrow(
+      /newWeakref: callback must be 0 or an object, got number -1/,
+    );
+    stillWorks(s);
+  });
+
+  it("list, tuple and slot indices must be integers: a fraction or null is refused, not read as another index", () => {
+    const s = space();
+    const one = s.newInt(1);
+    const two = s.newInt(2);
+    const list = s.newList([one, two]);
+    const tuple = s.newTuple([one, two]);
+    for (const bad of [1.5, null, "1"]) {
+      expect(() => s.listGet(list, bad as number)).toThrow(/^TypeError: list indices must be integers, not /);
+      expect(() => s.listSet(list, bad as number, one)).toThrow(
+        /^TypeError: list indices must be integers, not /,
+      );
+      expect(() => s.tupleGet(tuple, bad as number)).toThrow(
+        /^TypeError: tuple indices must be integers, not /,
+      );
+    }
+    expect(() => s.listGet(list, -1)).toThrow("IndexError: list index out of range");
+    expect(s.refcnt(one)).toBe(3); // the int's own reference, the list's and the tuple's: nothing leaked
+    const C = s.newClass("C", { slots: 2 });
+    const x = s.newInstance(C);
+    s.setSlot(x, 1, two);
+    expect(() => s.setSlot(x, null as never, one)).toThrow("AttributeError: no slot null");
+    expect(() => s.setSlot(x, 0.5, one)).toThrow("AttributeError: no slot 0.5");
+    expect(() => s.getSlot(x, -1)).toThrow("AttributeError: no slot -1");
+    expect(() => s.getSlot(x, 2)).toThrow("AttributeError: no slot 2");
+    expect(s.getSlot(x, 0)).toBe(0);
+    expect(s.getSlot(x, 1)).toBe(two);
+    expect(s.refcnt(one)).toBe(3);
+    stillWorks(s);
+  });
+
+  it("the collector's entry points reject what is not a space, a function, a generation or a reason", () => {
+    const s = space();
+    for (const [fn, call] of [
+      ["collect", (x: never) => collect(x)],
+      ["freeze", (x: never) => freeze(x)],
+      ["getFreezeCount", (x: never) => getFreezeCount(x)],
+      ["getObjects", (x: never) => getObjects(x)],
+      ["gcControl", (x: never) => gcControl(x)],
+      ["validateObjects", (x: never) => validateObjects(x)],
+    ] as const) {
+      expect(() => call(undefined as never)).toThrow(
+        new TypeError(`${fn}: space must be an ObjectSpace, got undefined`),
+      );
+      expect(() => call({} as never)).toThrow(/space must be an ObjectSpace, got object \[object Object\]/);
+    }
+    const log = watchWorld(s);
+    expect(() => withWorldStopped(s, 5 as never)).toThrow(
+      new TypeError("withWorldStopped: fn must be a function, got number 5"),
+    );
+    expect(() => visitObjects(s, undefined as never)).toThrow(
+      "visitObjects: fn must be a function, got undefined",
+    );
+    expect(log).toEqual([]); // refused before the world was stopped
+    expect(() => collect(s, 1.5)).toThrow(
+      new RangeError("invalid generation 1.5 (collect: expected 0, 1 or 2)"),
+    );
+    expect(() => collect(s, 2, 99 as GcReason)).toThrow(
+      new RangeError("collect: reason must be a GcReason (0, 1 or 2), got number 99"),
+    );
+    expect(() => formatFixed(1.5, Number.NaN)).toThrow(
+      new RangeError("formatFixed: digits must be an integer 0 … 100, got NaN"),
+    );
+    expect(() => formatFixed("1" as never, 2)).toThrow(TypeError);
+    expect(() => s.freeListLength("set" as never)).toThrow(
+      'freeListLength: kind must be "tuple", "list" or "dict", got string "set"',
+    );
+    expect(() => s.freeListLength("tuple", 1.5)).toThrow(
+      "freeListLength: size must be an integer, got number 1.5",
+    );
+    stillWorks(s);
+  });
+
+  it("standalone spaces: a bad arena, gc state, thread id or options is refused before any record is taken", () => {
+    const s = space();
+    const a = s.arena;
+    const records = () => a.recordAlloc(64); // the next record: unchanged when nothing was taken
+    const next = records();
+    a.recordFree(next, 64);
+    expect(() => attachStandaloneSpace(a, 12345 * 64)).toThrow(
+      /^attachStandaloneSpace: gcState must be the record of a gc state \(space.gcState\), got number/,
+    );
+    expect(() => attachStandaloneSpace(a, Number.NaN)).toThrow(RangeError);
+    expect(() => attachStandaloneSpace({} as never, s.gcState)).toThrow(
+      /^attachStandaloneSpace: arena must be an Arena/,
+    );
+    expect(() => attachStandaloneSpace(a, s.gcState, null as never)).toThrow(
+      /options must be an object, got null/,
+    );
+    expect(records()).toBe(next);
+    a.recordFree(next, 64);
+    expect(() => abandonStandaloneThread(a, s.gcState, 0)).toThrow(
+      /threadId must be a positive integer, got number 0/,
+    );
+    expect(() => abandonStandaloneThread(a, 64, 2)).toThrow(/gcState must be the record of a gc state/);
+    expect(() => abandonStandaloneThread(a, s.gcState, a.threadId)).toThrow(
+      /is the calling thread, which is alive/,
+    );
+    expect(() => createStandaloneSpace(null as never)).toThrow(
+      "createStandaloneSpace: options must be an object, got null",
+    );
+    expect(() => createStandaloneSpace({ arena: 5 as never })).toThrow(
+      /createStandaloneSpace: options: arena must be an Arena, got number 5/,
+    );
+    expect(() => objectSpaceFor({} as never)).toThrow(/^objectSpaceFor: runtime must be a Runtime/);
+    expect(() => pymemAllocator(undefined as never)).toThrow(/^pymemAllocator: pymem must be a PyMem/);
+    stillWorks(s);
   });
 });

@@ -5,7 +5,7 @@
  * kind, so hooks in the chain (debug, tracing) still reach the right heap.
  */
 import type { Arena } from "@ft/mimalloc";
-import { HeapTag, type PyMem } from "@ft/pymem";
+import { HeapTag, PyMem } from "@ft/pymem";
 
 /** What the object space needs from the allocator layer. Pointers are arena offsets, 0 = NULL. */
 export interface ObjectAllocator {
@@ -29,6 +29,9 @@ export interface ObjectAllocator {
 
 /** The allocator over a thread's PyMem. */
 export function pymemAllocator(pymem: PyMem): ObjectAllocator {
+  if (!(pymem instanceof PyMem)) {
+    throw new TypeError(`pymemAllocator: pymem must be a PyMem (createPyMem), got ${pymem === null ? "null" : typeof pymem}`);
+  }
   return {
     mallocObject: (kind, size) => pymem.objectMallocKind(kind, size),
     freeObject: (kind, p) => pymem.objectFreeKind(kind, p),

@@ -77,7 +77,7 @@ import {
   REF_SHARED_FLAG_MASK,
   REF_SHARED_SHIFT,
 } from "./object-layout.ts";
-import { forEachReferent, type ObjectSpace } from "./space.ts";
+import { checkFunction, checkSpace, describeArg, forEachReferent, type ObjectSpace } from "./space.ts";
 import {
   DICT_DUMMY,
   DICT_ENTRIES_OFFSET,
@@ -170,8 +170,12 @@ const MODE_DECREF_UNREACHABLE = 2;
  * re-check that it is still due. Returns collected + uncollectable.
  */
 export function collect(space: ObjectSpace, generation = 2, reason: GcReason = GcReason.MANUAL): number {
+  checkSpace("collect", space);
   if (!(Number.isInteger(generation) && generation >= 0 && generation < NUM_GENERATIONS)) {
-    throw new RangeError("invalid generation");
+    throw new RangeError(`invalid generation ${typeof generation === "number" ? generation : describeArg(generation)} (collect: expected 0, 1 or 2)`);
+  }
+  if (reason !== GcReason.HEAP && reason !== GcReason.SHUTDOWN && reason !== GcReason.MANUAL) {
+    throw new RangeError(`collect: reason must be a GcReason (0, 1 or 2), got ${describeArg(reason)}`);
   }
   const a = space.arena;
   const collecting = gsField(space.gcState, GS_XCOLLECTING);
@@ -1235,6 +1239,8 @@ class ObjectVisitor implements HeapVisitor {
  * one thread) the world has nothing to stop and `fn` simply runs.
  */
 export function withWorldStopped<T>(space: ObjectSpace, fn: () => T): T {
+  checkSpace("withWorldStopped", space);
+  checkFunction("withWorldStopped", "fn", fn);
   const host = space.host;
   host.stopTheWorld();
   try {
@@ -1250,11 +1256,15 @@ export function withWorldStopped<T>(space: ObjectSpace, fn: () => T): T {
  * (`_PyGC_VisitObjectsWorldStopped`). `fn` must not allocate or free objects.
  */
 export function visitObjects(space: ObjectSpace, fn: (op: number, area: HeapArea) => void): void {
+  checkSpace("visitObjects", space);
+  checkFunction("visitObjects", "fn", fn);
   withWorldStopped(space, () => visitObjectsWorldStopped(space, fn));
 }
 
 /** {@link visitObjects} for a caller that stopped the world itself. */
 export function visitObjectsWorldStopped(space: ObjectSpace, fn: (op: number, area: HeapArea) => void): void {
+  checkSpace("visitObjectsWorldStopped", space);
+  checkFunction("visitObjectsWorldStopped", "fn", fn);
   space.arena.refreshViews();
   const v = new ObjectVisitor();
   v.fn = fn;
@@ -1264,6 +1274,7 @@ export function visitObjectsWorldStopped(space: ObjectSpace, fn: (op: number, ar
 
 /** `gc.freeze()`: every tracked object becomes FROZEN (ignored by collections). */
 export function freeze(space: ObjectSpace): void {
+  checkSpace("freeze", space);
   visitObjects(space, (op) => {
     const u8 = space.arena.u8;
     if ((u8[op + OB_XGC_BITS_OFFSET] & GC_UNREACHABLE_MASK) === 0)
@@ -1274,6 +1285,7 @@ export function freeze(space: ObjectSpace): void {
 
 /** `gc.unfreeze()`. */
 export function unfreeze(space: ObjectSpace): void {
+  checkSpace("unfreeze", space);
   visitObjects(space, (op) => {
     space.arena.u8[op + OB_XGC_BITS_OFFSET] &= ~GC_FROZEN_MASK;
   });
@@ -1282,6 +1294,7 @@ export function unfreeze(space: ObjectSpace): void {
 
 /** `gc.get_freeze_count()`. */
 export function getFreezeCount(space: ObjectSpace): number {
+  checkSpace("getFreezeCount", space);
   let n = 0;
   visitObjects(space, (op) => {
     if ((space.arena.u8[op + OB_XGC_BITS_OFFSET] & GC_FROZEN_MASK) !== 0) n++;
@@ -1295,6 +1308,7 @@ export function getFreezeCount(space: ObjectSpace): number {
  * thread can free one between the walk and the caller's reference.
  */
 export function getObjects(space: ObjectSpace): number[] {
+  checkSpace("getObjects", space);
   const out: number[] = [];
   withWorldStopped(space, () => {
     visitObjectsWorldStopped(space, (op) => {
@@ -1313,6 +1327,7 @@ export function getObjects(space: ObjectSpace): number[] {
  * the number of references other tracked objects hold to it. Returns the problems found.
  */
 export function validateObjects(space: ObjectSpace): string[] {
+  checkSpace("validateObjects", space);
   // The whole pass runs with the world stopped: other threads' refcount and container changes
   // between the visit and the checks would otherwise read as problems.
   return withWorldStopped(space, () => validateObjectsWorldStopped(space));

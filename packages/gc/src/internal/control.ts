@@ -29,7 +29,7 @@ import {
   GS_XYOUNG_COUNT,
   gsField,
 } from "./gc-state-layout.ts";
-import type { ObjectSpace } from "./space.ts";
+import { checkSpace, describeArg, type ObjectSpace } from "./space.ts";
 
 /** One generation's statistics (an entry of Python's `gc.get_stats()`). */
 export interface GenerationStats {
@@ -146,7 +146,7 @@ export class GcControl {
    */
   stats(generation: number): GenerationStats {
     if (!(Number.isInteger(generation) && generation >= 0 && generation < NUM_GENERATIONS))
-      throw new RangeError("invalid generation");
+      throw new RangeError(`invalid generation ${typeof generation === "number" ? generation : describeArg(generation)} (stats: expected 0, 1 or 2)`);
     const w = GS_STATS + generation * GS_STATS_WORDS;
     return { collections: this.load(w), collected: this.load(w + 1), uncollectable: this.load(w + 2) };
   }
@@ -171,6 +171,7 @@ const controls = new WeakMap<ObjectSpace, GcControl>();
  * ```
  */
 export function gcControl(space: ObjectSpace): GcControl {
+  checkSpace("gcControl", space);
   let c = controls.get(space);
   if (c === undefined) {
     c = new GcControl(space);

@@ -13,6 +13,10 @@ const TIE_DIGITS = 30;
  * `digits` places has a short decimal expansion, so `TIE_DIGITS` more places show it.
  */
 export function formatFixed(x: number, digits: number): string {
+  if (typeof x !== "number") throw new TypeError(`formatFixed: x must be a number, got ${typeof x}`);
+  if (!Number.isInteger(digits) || digits < 0 || digits > 100) {
+    throw new RangeError(`formatFixed: digits must be an integer 0 … 100, got ${String(digits)}`);
+  }
   const rounded = x.toFixed(digits);
   if (digits < 1 || !Number.isFinite(x) || Math.abs(x) >= 1e21) return rounded;
   const long = Math.abs(x).toFixed(digits + TIE_DIGITS);

@@ -18,7 +18,7 @@ import {
   interpGilMimallocOwner,
   registerRuntimeHooks,
   TSTATE_GC_OFFSET,
-  type Runtime,
+  Runtime,
   type ThreadStateHandle,
   tstateMimallocState,
   tstateThreadId,
@@ -35,7 +35,7 @@ import {
 import { pymemAllocator } from "./allocator.ts";
 import { collect, GcReason } from "./collector.ts";
 import type { GcHost } from "./host.ts";
-import { ObjectSpace } from "./space.ts";
+import { describeArg, ObjectSpace } from "./space.ts";
 
 class InterpHost implements GcHost {
   readonly gil = false;
@@ -116,6 +116,12 @@ let hooksRegistered = false;
  * @throws Error when the thread has no attached thread state in `runtime`.
  */
 export function objectSpaceFor(runtime: Runtime, options: InterpSpaceOptions = {}): ObjectSpace {
+  if (!(runtime instanceof Runtime)) {
+    throw new TypeError(`objectSpaceFor: runtime must be a Runtime, got ${describeArg(runtime)}`);
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`objectSpaceFor: options must be an object, got ${describeArg(options)}`);
+  }
   const ts: ThreadStateHandle | null = runtime.currentThreadState();
   if (ts === null)
     throw new Error("objectSpaceFor: the calling thread has no attached thread state in this runtime");

@@ -175,6 +175,43 @@ export class ObjectError extends Error {
 
 const I32_MAX = 0x7fffffff;
 
+/** Throws a TypeError naming `fn`'s `space` unless it is an `ObjectSpace`. */
+export function checkSpace(fn: string, space: unknown): asserts space is ObjectSpace {
+  if (!(space instanceof ObjectSpace)) {
+    throw new TypeError(`${fn}: space must be an ObjectSpace, got ${describeArg(space)}`);
+  }
+}
+
+/** Throws a TypeError naming `fn`'s argument `name` unless `value` is a function. */
+export function checkFunction(fn: string, name: string, value: unknown): void {
+  if (typeof value !== "function") throw new TypeError(`${fn}: ${name} must be a function, got ${describeArg(value)}`);
+}
+
+/** A bad argument for a message: its type, and its value when that is short. */
+export function describeArg(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === "string") return `string ${JSON.stringify(value)}`;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return `${typeof value} ${value}`;
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? `object ${Object.prototype.toString.call(value)}` : typeof value;
+}
+
+/** A slot index for "no slot …": a number as itself, anything else described. */
+function describeSlot(i: unknown): string {
+  return typeof i === "number" ? String(i) : describeArg(i);
+}
+
+/**
+ * The cold branch of an index check on a `kind` ("list", "tuple"): a TypeError for an index that
+ * is not an integer, else CPython's IndexError (`what`: "list index", "list assignment index", …).
+ */
+function badIndex(kind: string, what: string, i: unknown): never {
+  if (typeof i !== "number" || !Number.isInteger(i)) {
+    throw new ObjectError(`TypeError: ${kind} indices must be integers, not ${describeArg(i)}`);
+  }
+  throw new ObjectError(`IndexError: ${what} out of range`);
+}
+
 /**
  * One thread's handle on the objects of one interpreter. Make it with `createStandaloneSpace`,
  * `attachStandaloneSpace` or `objectSpaceFor(runtime)`.
@@ -523,6 +560,12 @@ export class ObjectSpace {
 
   /** The length of one of this thread's free lists: `"list"`, `"dict"`, or `"tuple"` of `size` 1–20. */
   freeListLength(kind: "tuple" | "list" | "dict", size = 0): number {
+    if (kind !== "tuple" && kind !== "list" && kind !== "dict") {
+      throw new RangeError(`freeListLength: kind must be "tuple", "list" or "dict", got ${describeArg(kind)}`);
+    }
+    if (typeof size !== "number" || !Number.isInteger(size)) {
+      throw new RangeError(`freeListLength: size must be an integer, got ${describeArg(size)}`);
+    }
     if (this.freeLists === 0) return 0;
     const index = kind === "list" ? FL_LIST : kind === "dict" ? FL_DICT : size - 1;
     if (!(index >= 0 && index <= FL_DICT) || (kind === "tuple" && size > FL_TUPLE_MAX_SIZE))
@@ -617,6 +660,7 @@ export class ObjectSpace {
 
   /** A new str. */
   newStr(value: string): number {
+    if (typeof value !== "string") throw new ObjectError(`TypeError: newStr: value must be a string, got ${describeArg(value)}`);
     const op = this.allocObject(this.types.str, value.length);
     writeStr(
       this.arena.i32,
@@ -629,6 +673,7 @@ export class ObjectSpace {
 
   /** A new tuple of `items` (each gets a reference); tracked. */
   newTuple(items: readonly number[] = []): number {
+    if (!Array.isArray(items)) throw new ObjectError(`TypeError: newTuple: items must be an array of objects, got ${describeArg(items)}`);
     const n = items.length;
     let op = n >= 1 && n <= FL_TUPLE_MAX_SIZE ? this.reuseFreeListed(n - 1, this.types.tuple) : 0;
     if (op === 0) op = this.allocObject(this.types.tuple, n);
@@ -644,6 +689,7 @@ export class ObjectSpace {
 
   /** A new list of `items` (each gets a reference); tracked. Items live in the MEM heap. */
   newList(items: readonly number[] = []): number {
+    if (!Array.isArray(items)) throw new ObjectError(`TypeError: newList: items must be an array of objects, got ${describeArg(items)}`);
     let op = this.reuseFreeListed(FL_LIST, this.types.list);
     if (op === 0) op = this.allocObject(this.types.list);
     for (const item of items) this.listAppend(op, item);
@@ -669,6 +715,18 @@ export class ObjectSpace {
    * reference does not free it; the cycle collector does.
    */
   newClass(name: string, options: ClassOptions = {}): number {
+    if (typeof name !== "string" || name === "") {
+      throw new ObjectError(`TypeError: newClass: name must be a non-empty string, got ${describeArg(name)}`);
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new ObjectError(`TypeError: newClass: options must be an object, got ${describeArg(options)}`);
+    }
+    if (options.slots !== undefined && !(Number.isInteger(options.slots) && options.slots >= 0)) {
+      throw new ObjectError(`TypeError: newClass: options.slots must be a non-negative integer, got ${describeArg(options.slots)}`);
+    }
+    if (options.base !== undefined && !this.isType(options.base)) {
+      throw new ObjectError(`TypeError: newClass: options.base must be a type object, got ${describeArg(options.base)}`);
+    }
     const base = options.base ?? this.types.object;
     let i32 = this.arena.i32;
     const baseFlags = tpFlags(i32, base);
@@ -711,6 +769,9 @@ export class ObjectSpace {
 
   /** A new instance of class `cls` (tracked if GC). */
   newInstance(cls: number): number {
+    if (!this.isType(cls) || (tpFlags(this.arena.i32, cls) & TPFLAGS_HEAPTYPE) === 0) {
+      throw new ObjectError(`TypeError: newInstance: cls must be a class (newClass), got ${describeArg(cls)}`);
+    }
     const op = this.allocObject(cls);
     if (tpIsGc(this.arena.i32, cls)) obSetGcBits(this.arena.u8, op, GC_TRACKED_MASK);
     return op;
@@ -722,6 +783,9 @@ export class ObjectSpace {
    * or an object whose type's behaviour has `call`. The callback is held strongly. Tracked.
    */
   newWeakref(referent: number, callback = 0): number {
+    if ((callback >>> 0) !== callback || (callback !== 0 && !this.isObjectPointer(callback))) {
+      throw new ObjectError(`TypeError: newWeakref: callback must be 0 or an object, got ${describeArg(callback)}`);
+    }
     const i32 = this.i32(referent + OBJECT_HEADER_SIZE);
     const head = weaklistAddress(i32, referent, this.typeOf(referent));
     if (head === 0)
@@ -778,6 +842,16 @@ export class ObjectSpace {
   /** The name of type `tp`. */
   nameOfType(tp: number): string {
     return this.strValue(tpName(this.i32(tp + TYPE_OBJECT_SIZE), tp));
+  }
+
+  /** Whether `x` could be an object of the arena: a nonzero 8-aligned offset whose header lies in the buffer. */
+  private isObjectPointer(x: unknown): x is number {
+    return typeof x === "number" && (x >>> 0) === x && x !== 0 && (x & 7) === 0 && x + OBJECT_HEADER_SIZE <= this.arena.buffer.byteLength;
+  }
+
+  /** Whether `tp` is a type object (a built-in type or a class). */
+  private isType(tp: unknown): tp is number {
+    return this.isObjectPointer(tp) && this.typeOf(tp) === this.types.type;
   }
 
   /** Whether `op` is exactly of built-in type `name`. */
@@ -861,7 +935,7 @@ export class ObjectSpace {
   /** `tuple[i]` (borrowed). */
   tupleGet(op: number, i: number): number {
     const n = this.tupleSize(op);
-    if (!(i >= 0 && i < n)) throw new ObjectError("IndexError: tuple index out of range");
+    if (!((i >>> 0) === i && i < n)) badIndex("tuple", "tuple index", i);
     return this.i32(op + TUPLE_ITEMS_OFFSET + 4 * n)[((op + TUPLE_ITEMS_OFFSET) >> 2) + i] >>> 0;
   }
 
@@ -876,7 +950,7 @@ export class ObjectSpace {
   /** `list[i]` (borrowed). */
   listGet(op: number, i: number): number {
     const n = this.listLen(op);
-    if (!(i >= 0 && i < n)) throw new ObjectError("IndexError: list index out of range");
+    if (!((i >>> 0) === i && i < n)) badIndex("list", "list index", i);
     const items = this.arena.i32[(op + LIST_ITEMS_OFFSET) >> 2];
     return this.i32(items + 4 * n)[(items >> 2) + i] >>> 0;
   }
@@ -884,7 +958,7 @@ export class ObjectSpace {
   /** `list[i] = value`. */
   listSet(op: number, i: number, value: number): void {
     const n = this.listLen(op);
-    if (!(i >= 0 && i < n)) throw new ObjectError("IndexError: list assignment index out of range");
+    if (!((i >>> 0) === i && i < n)) badIndex("list", "list assignment index", i);
     this.incref(value);
     const items = this.arena.i32[(op + LIST_ITEMS_OFFSET) >> 2];
     const i32 = this.i32(items + 4 * n);
@@ -1021,6 +1095,7 @@ export class ObjectSpace {
 
   /** `d[name] = value` with a str key made from `name`. */
   dictSetStr(op: number, name: string, value: number): void {
+    if (typeof name !== "string") throw new ObjectError(`TypeError: dictSetStr: name must be a string, got ${describeArg(name)}`);
     const key = this.newStr(name);
     try {
       this.dictSet(op, key, value);
@@ -1031,6 +1106,7 @@ export class ObjectSpace {
 
   /** `d[name]` with a str key (borrowed), or 0. */
   dictGetStr(op: number, name: string): number {
+    if (typeof name !== "string") throw new ObjectError(`TypeError: dictGetStr: name must be a string, got ${describeArg(name)}`);
     const key = this.newStr(name);
     try {
       return this.dictGet(op, key);
@@ -1156,8 +1232,8 @@ export class ObjectSpace {
   /** Set reference slot `i` of an instance (a `__slots__` word). */
   setSlot(op: number, i: number, value: number): void {
     const refmap = tpRefmap(this.arena.i32, this.typeOf(op));
-    if (!(i >= 0 && i < 32 && ((refmap >>> i) & 1) === 1))
-      throw new ObjectError(`AttributeError: no slot ${i}`);
+    if (!((i >>> 0) === i && i < 32 && ((refmap >>> i) & 1) === 1))
+      throw new ObjectError(`AttributeError: no slot ${describeSlot(i)}`);
     this.incref(value);
     const w = ((op + OBJECT_HEADER_SIZE) >> 2) + i;
     const old = this.arena.i32[w] >>> 0;
@@ -1167,6 +1243,9 @@ export class ObjectSpace {
 
   /** Reference slot `i` of an instance (borrowed). */
   getSlot(op: number, i: number): number {
+    const refmap = tpRefmap(this.arena.i32, this.typeOf(op));
+    if (!((i >>> 0) === i && i < 32 && ((refmap >>> i) & 1) === 1))
+      throw new ObjectError(`AttributeError: no slot ${describeSlot(i)}`);
     return this.i32(op + OBJECT_HEADER_SIZE + 4 * i + 4)[((op + OBJECT_HEADER_SIZE) >> 2) + i] >>> 0;
   }
 

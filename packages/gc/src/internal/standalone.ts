@@ -5,7 +5,7 @@
  * while the other threads of the state do not touch objects (they wait, or they exited). For
  * concurrent threads, use `objectSpaceFor(runtime)` (@ft/interp's stop-the-world).
  */
-import { Arena } from "@ft/mimalloc";
+import { Arena, SEGMENT_SIZE } from "@ft/mimalloc";
 import {
   createPyMem,
   MIMALLOC_STATE_SIZE,
@@ -21,7 +21,9 @@ import { collect, GcReason } from "./collector.ts";
 import {
   brcLock,
   brcUnlock,
+  GC_STATE_MAGIC,
   GC_STATE_SIZE,
+  GS_XMAGIC,
   GS_FREE_LISTS,
   GS_POOL,
   GS_THREAD_COUNT,
@@ -31,7 +33,7 @@ import {
 } from "./gc-state-layout.ts";
 import { FL_NEXT, FREE_LISTS_SIZE } from "./freelists.ts";
 import type { GcHost } from "./host.ts";
-import { ObjectSpace } from "./space.ts";
+import { describeArg, ObjectSpace } from "./space.ts";
 
 /** Options of {@link createStandaloneSpace} / {@link attachStandaloneSpace}. */
 export interface StandaloneOptions {
@@ -87,11 +89,12 @@ class StandaloneHost implements GcHost {
 
 /** A new gc state (in a new arena unless given) and the calling thread's space on it. */
 export function createStandaloneSpace(options: StandaloneOptions = {}): ObjectSpace {
+  checkOptions("createStandaloneSpace", options);
   const arena = options.arena ?? Arena.create({ maxBytes: options.maxBytes ?? 256 << 20 });
   const gcState = arena.recordAlloc(GC_STATE_SIZE);
   if (gcState === 0) throw new Error("createStandaloneSpace: no record left for the gc state");
   arena.u32[gsField(gcState, GS_POOL)] = arena.poolNew();
-  return attachStandaloneSpace(arena, gcState, options);
+  return attachSpace(arena, gcState, options);
 }
 
 /**
@@ -103,6 +106,14 @@ export function attachStandaloneSpace(
   gcState: number,
   options: StandaloneOptions = {},
 ): ObjectSpace {
+  checkArena("attachStandaloneSpace", arena);
+  checkGcState("attachStandaloneSpace", arena, gcState);
+  checkOptions("attachStandaloneSpace", options);
+  return attachSpace(arena, gcState, options);
+}
+
+/** `attachStandaloneSpace` on validated arguments (`createStandaloneSpace`'s state is not initialised yet). */
+function attachSpace(arena: Arena, gcState: number, options: StandaloneOptions): ObjectSpace {
   const pool = arena.u32[gsField(gcState, GS_POOL)];
   const record = arena.recordAlloc(MIMALLOC_STATE_SIZE);
   if (record === 0) throw new Error("attachStandaloneSpace: no record left for a thread state");
@@ -150,6 +161,16 @@ export function standaloneThreadState(space: ObjectSpace): MimallocThreadState |
  * Returns whether such a live thread was found.
  */
 export function abandonStandaloneThread(arena: Arena, gcState: number, threadId: number): boolean {
+  checkArena("abandonStandaloneThread", arena);
+  checkGcState("abandonStandaloneThread", arena, gcState);
+  if (typeof threadId !== "number" || !Number.isInteger(threadId) || threadId <= 0) {
+    throw new RangeError(`abandonStandaloneThread: threadId must be a positive integer, got ${describeArg(threadId)}`);
+  }
+  if (threadId === arena.threadId) {
+    throw new Error(
+      `abandonStandaloneThread: thread ${threadId} is the calling thread, which is alive; only a thread that exited or was terminated is abandoned`,
+    );
+  }
   const u32 = arena.u32;
   const n = u32[gsField(gcState, GS_THREAD_COUNT)];
   for (let i = 0; i < n; i++) {
@@ -163,4 +184,30 @@ export function abandonStandaloneThread(arena: Arena, gcState: number, threadId:
     }
   }
   return false;
+}
+
+function checkArena(fn: string, arena: unknown): asserts arena is Arena {
+  if (!(arena instanceof Arena)) throw new TypeError(`${fn}: arena must be an Arena, got ${describeArg(arena)}`);
+}
+
+/** Throws unless `gcState` is the record of a gc state that a space was made on (its magic is set). */
+function checkGcState(fn: string, arena: Arena, gcState: unknown): asserts gcState is number {
+  if (
+    typeof gcState !== "number" ||
+    !Number.isInteger(gcState) ||
+    gcState <= 0 ||
+    (gcState & 63) !== 0 ||
+    gcState + GC_STATE_SIZE > SEGMENT_SIZE ||
+    Atomics.load(arena.u32, gsField(gcState, GS_XMAGIC)) !== GC_STATE_MAGIC
+  ) {
+    throw new RangeError(`${fn}: gcState must be the record of a gc state (space.gcState), got ${describeArg(gcState)}`);
+  }
+}
+
+function checkOptions(fn: string, options: unknown): asserts options is StandaloneOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${fn}: options must be an object, got ${describeArg(options)}`);
+  }
+  const arena = (options as StandaloneOptions).arena;
+  if (arena !== undefined) checkArena(`${fn}: options`, arena);
 }
