@@ -1,3 +1,4 @@
+import { createStandaloneSpace, validateObjects } from "@ft/gc";
 import { describe, expect, it } from "vitest";
 import {
   checkDebugFlags,
@@ -6,6 +7,9 @@ import {
   checkThreshold,
   DEBUG_LEAK,
   DEBUG_STATS,
+  formatObjectsInEachGeneration,
+  gcModule,
+  gcModuleFor,
 } from "../src/index.ts";
 
 describe("gc.collect generation argument", () => {
@@ -109,5 +113,64 @@ describe("gc.set_threshold arguments", () => {
       new TypeError("'float' object cannot be interpreted as an integer"),
     );
     expect(() => checkThreshold(2 ** 31)).toThrow(new RangeError("Python int too large to convert to C int"));
+  });
+});
+
+describe("the module's object and option arguments", () => {
+  it("is_tracked, is_finalized, get_referrers and get_referents refuse what is not an object pointer, naming it", () => {
+    const s = createStandaloneSpace({ maxBytes: 64 << 20 });
+    const gc = gcModule(s);
+    const list = s.newList();
+    for (const bad of [undefined, null, -8, 1.5, Number.NaN, 2 ** 32, "8", 12]) {
+      expect(() => gc.isTracked(bad as number)).toThrow(TypeError);
+      expect(() => gc.isTracked(bad as number)).toThrow(
+        /^is_tracked\(\) argument must be an object \(an 8-aligned offset into the arena, or 0 for None\), got /,
+      );
+      expect(() => gc.isFinalized(bad as number)).toThrow(/^is_finalized\(\) argument must be an object/);
+      expect(() => gc.getReferrers(list, bad as number)).toThrow(
+        /^get_referrers\(\) argument must be an object/,
+      );
+      expect(() => gc.getReferents(bad as number)).toThrow(/^get_referents\(\) argument must be an object/);
+    }
+    expect(() => gc.isTracked("8" as never)).toThrow(
+      "is_tracked() argument must be an object (an 8-aligned offset into the arena, or 0 for None), got 'str'",
+    );
+    expect(gc.isTracked(0)).toBe(false);
+    expect(gc.isTracked(list)).toBe(true);
+    s.decref(list);
+    expect(validateObjects(s)).toEqual([]);
+    s.arena.check();
+  });
+
+  it("gcModule and gcModuleFor refuse a space or options that are not what they say, before anything is installed", () => {
+    const s = createStandaloneSpace({ maxBytes: 64 << 20 });
+    const hook = s.onUnraisable;
+    expect(() => gcModule(undefined as never)).toThrow(
+      new TypeError("gcModule: space must be an ObjectSpace, got NoneType"),
+    );
+    expect(() => gcModule(s, 5 as never)).toThrow(
+      new TypeError("gcModule: options must be an object, got int"),
+    );
+    expect(() => gcModule(s, { onUnraisable: 5 as never })).toThrow(
+      "gcModule: options.onUnraisable must be a function, got int",
+    );
+    expect(() => gcModule(s, { repr: "repr" as never })).toThrow(
+      "gcModule: options.repr must be a function, got str",
+    );
+    expect(() => gcModule(s, { stderr: {} as never })).toThrow(
+      "gcModule: options.stderr must be a function, got dict",
+    );
+    expect(s.onUnraisable).toBe(hook);
+    expect(() => gcModuleFor({} as never, null as never)).toThrow(
+      "gcModuleFor: options must be an object, got NoneType",
+    );
+    const gc = gcModule(s);
+    expect(gc.collect()).toBe(0);
+  });
+
+  it("formatObjectsInEachGeneration refuses counts that are not an array", () => {
+    expect(() => formatObjectsInEachGeneration(undefined as never)).toThrow(
+      new TypeError("formatObjectsInEachGeneration: counts must be an array of 3 numbers, got undefined"),
+    );
   });
 });

@@ -95,3 +95,22 @@ function asCInt(value: unknown): number {
   if (n < INT_MIN || n > INT_MAX) throw new RangeError("Python int too large to convert to C int");
   return n;
 }
+
+/**
+ * Check an object argument (`gc.is_tracked(obj)`, `get_referrers(*objs)`, …): 0 (None) or an
+ * object pointer of `buffer`'s arena, a nonzero 8-aligned offset whose header lies in the buffer.
+ * Only the shape is checked; what the offset holds is the caller's (as a C extension's PyObject*).
+ *
+ * @throws TypeError naming `fn` and the value for anything else.
+ */
+export function checkObjectArgument(fn: string, buffer: SharedArrayBuffer, op: unknown): number {
+  if (op === 0) return 0;
+  if (typeof op !== "number" || (op >>> 0) !== op || (op & 7) !== 0 || op + 24 > buffer.byteLength) {
+    throw new TypeError(
+      `${fn}() argument must be an object (an 8-aligned offset into the arena, or 0 for None), got ${
+        typeof op === "number" ? op : `'${pyTypeName(op)}'`
+      }`,
+    );
+  }
+  return op;
+}

@@ -23,6 +23,9 @@ export function formatCollecting(generation: Generation): string {
 
 /** `"gc: objects in each generation: %zd %zd %zd\n"` (default build's `show_stats_each_generations`). */
 export function formatObjectsInEachGeneration(counts: readonly number[]): string {
+  if (!Array.isArray(counts)) {
+    throw new TypeError(`formatObjectsInEachGeneration: counts must be an array of ${NUM_GENERATIONS} numbers, got ${typeof counts}`);
+  }
   if (counts.length !== NUM_GENERATIONS) {
     throw new RangeError(`expected ${NUM_GENERATIONS} generation counts, got ${counts.length}`);
   }

@@ -36,7 +36,7 @@ import {
   type GcControl,
   GcReason,
   gcControl,
-  type ObjectSpace,
+  ObjectSpace,
   obGcBits,
   TPFLAGS_HAVE_GC,
   tpFlags,
@@ -44,7 +44,14 @@ import {
   visitObjectsWorldStopped,
   withWorldStopped,
 } from "@ft/gc";
-import { checkDebugFlags, checkGeneration, checkObjectsGeneration, checkThreshold } from "./arguments.ts";
+import { pyTypeName } from "@ft/interp";
+import {
+  checkDebugFlags,
+  checkGeneration,
+  checkObjectArgument,
+  checkObjectsGeneration,
+  checkThreshold,
+} from "./arguments.ts";
 import {
   DEBUG_COLLECTABLE,
   DEBUG_LEAK,
@@ -229,6 +236,7 @@ export class GcModule {
    * `objs` (frozen objects and objects being collected excluded, as `get_objects`).
    */
   getReferrers(...objs: number[]): number {
+    for (const op of objs) checkObjectArgument("get_referrers", this.space.arena.buffer, op);
     const targets = new Set(objs);
     return this.listOfNewReferences(this.walkWorldStopped(targets));
   }
@@ -239,6 +247,7 @@ export class GcModule {
    */
   getReferents(...objs: number[]): number {
     const s = this.space;
+    for (const op of objs) checkObjectArgument("get_referents", s.arena.buffer, op);
     const found: number[] = [];
     withWorldStopped(s, () => {
       for (const op of objs) {
@@ -285,11 +294,13 @@ export class GcModule {
 
   /** `gc.is_tracked(obj)`: false for atoms (ints, strs, None) and static types. */
   isTracked(op: number): boolean {
+    checkObjectArgument("is_tracked", this.space.arena.buffer, op);
     return op !== 0 && this.space.isTracked(op);
   }
 
   /** `gc.is_finalized(obj)`: whether the collector (or deallocation) already ran its finalizer. */
   isFinalized(op: number): boolean {
+    checkObjectArgument("is_finalized", this.space.arena.buffer, op);
     return op !== 0 && this.space.isFinalized(op);
   }
 
@@ -377,6 +388,10 @@ const modules = new WeakMap<ObjectSpace, GcModule>();
  * `options` given again).
  */
 export function gcModule(space: ObjectSpace, options?: GcModuleOptions): GcModule {
+  if (!(space instanceof ObjectSpace)) {
+    throw new TypeError(`gcModule: space must be an ObjectSpace, got ${pyTypeName(space)}`);
+  }
+  if (options !== undefined) checkModuleOptions("gcModule", options);
   let m = modules.get(space);
   if (m === undefined) {
     m = new GcModule(space, options);
@@ -387,4 +402,17 @@ export function gcModule(space: ObjectSpace, options?: GcModuleOptions): GcModul
     if (options.repr !== undefined) m.reprOf = options.repr;
   }
   return m;
+}
+
+/** Throws a TypeError naming `fn`'s option unless `options` is an object of functions (where given). */
+export function checkModuleOptions(fn: string, options: unknown): asserts options is GcModuleOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${fn}: options must be an object, got ${pyTypeName(options)}`);
+  }
+  for (const name of ["stderr", "onUnraisable", "repr"] as const) {
+    const value = (options as GcModuleOptions)[name];
+    if (value !== undefined && typeof value !== "function") {
+      throw new TypeError(`${fn}: options.${name} must be a function, got ${pyTypeName(value)}`);
+    }
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { objectSpaceFor } from "@ft/gc";
 import { type Runtime, registerRuntimeHooks } from "@ft/interp";
-import { type GcModule, type GcModuleOptions, gcModule } from "./module.ts";
+import { checkModuleOptions, type GcModule, type GcModuleOptions, gcModule } from "./module.ts";
 
 /** This thread's modules made by {@link gcModuleFor}, for the shutdown hook. */
 const threadModules = new Set<GcModule>();
@@ -21,6 +21,7 @@ let hookRegistered = false;
  * @throws Error when the thread has no attached thread state in `runtime` (from @ft/gc).
  */
 export function gcModuleFor(runtime: Runtime, options: GcModuleOptions = {}): GcModule {
+  checkModuleOptions("gcModuleFor", options);
   const space = objectSpaceFor(runtime);
   const stderr = options.stderr ?? runtime.stderr;
   const m = gcModule(space, stderr !== undefined ? { ...options, stderr } : options);
